@@ -1,0 +1,69 @@
+/**
+ * The body of `netdiag run`, loaded only when the command runs (keeps --version fast).
+ * Owns SIGINT/SIGTERM for the run: the first one aborts, the run finishes writing and exits 130.
+ */
+import { executeRun } from '../../engine/session.js';
+import { exitCodeFor } from '../../engine/summary.js';
+import { ConsoleReporter } from '../../report/console.js';
+import { jsonSummary } from '../../report/json.js';
+import type { HostKeyPolicy } from '../../transport/types.js';
+
+export interface RunCliOptions {
+  inventory?: string;
+  plan: string;
+  check: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  forks: number;
+  out: string;
+  kubeconfig?: string;
+  context?: string;
+  extraVars: Record<string, unknown>;
+  sshHostKeys: HostKeyPolicy;
+  knownHosts?: string;
+  verbose: number;
+  json: boolean;
+}
+
+export async function runCommand(o: RunCliOptions): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\nnetdiag: ${sig}: stopping — killing running commands and closing the manifest (again to force)\n`);
+      controller.abort(new Error(`interrupted by ${sig}`));
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progressOut = o.json ? process.stderr : process.stdout;
+  const live = Boolean((progressOut as NodeJS.WriteStream).isTTY) && !process.env.CI;
+  try {
+    const summary = await executeRun({
+      plan: o.plan,
+      inventory: o.inventory,
+      check: o.check,
+      limit: o.limit,
+      tags: o.tags,
+      skipTags: o.skipTags,
+      forks: o.forks,
+      out: o.out,
+      kubeconfig: o.kubeconfig,
+      context: o.context,
+      extraVars: o.extraVars,
+      hostKeyPolicy: o.sshHostKeys,
+      knownHosts: o.knownHosts,
+      argv: process.argv.slice(2),
+      reporters: [new ConsoleReporter({ out: progressOut, live, verbosity: o.verbose })],
+      signal: controller.signal,
+    });
+    const code = exitCodeFor(summary);
+    if (o.json) process.stdout.write(JSON.stringify(jsonSummary(summary, code), null, 2) + '\n');
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The engine: steps in plan order; a step with `hosts:` fans out across its hosts through the
+ * run's one bounded queue. Results land in the manifest as they arrive. An unreachable host is
+ * marked once and skipped by later steps; SIGINT stops scheduling and lets running commands
+ * be killed through the shared abort signal, then the manifest is closed as `interrupted`.
+ */
+import type { Manifest, StepRecord, TargetRecord } from '../artifacts/manifest.js';
+import type { Inventory } from '../inventory/types.js';
+import { applyLimit, selectHosts } from '../inventory/pattern.js';
+import type { Plan, Step } from '../plan/types.js';
+import type { Reporter } from '../report/reporter.js';
+import { executeTarget } from './execute-target.js';
+import { WorkQueue } from './queue.js';
+import { RegisteredStore } from './registered.js';
+import { countInto, emptyRecap, type HostRecap, type RunSummary } from './summary.js';
+import type { HandlerTable, RunServices, Target, TemplateContext } from './types.js';
+
+export interface RunInput {
+  plan: Plan;
+  /** Steps after tag selection, in plan order. */
+  steps: Step[];
+  inventory?: Inventory;
+  limit?: string;
+  forks: number;
+  extraVars: Record<string, unknown>;
+  stamp: string;
+  manifest: Manifest;
+  services: RunServices;
+  handlers: HandlerTable;
+  reporter: Required<Reporter>;
+  signal: AbortSignal;
+}
+
+/** Host view for templates: the inventory vars plus name/address/port. */
+function hostContext(target: Target): Record<string, unknown> | undefined {
+  if (target.kind !== 'host') return undefined;
+  const h = target.host;
+  return { ...h.vars, name: h.name, address: h.address, port: h.port, user: h.user, groups: h.groups };
+}
+
+export async function runPlan(input: RunInput): Promise<RunSummary> {
+  const { plan, manifest, services, reporter } = input;
+  const queue = new WorkQueue(input.forks);
+  const registered = new RegisteredStore();
+  const recap = new Map<string, HostRecap>();
+  const unreachable = new Set<string>();
+  let failures = 0;
+  const vars = { ...plan.vars, ...input.extraVars };
+  // Steps another (capture) step runs `during` its window are run there, not at their own place.
+  const attached = new Map<string, Step>();
+  for (const s of input.steps) if (s.kind === 'capture') for (const id of s.capture.during) attached.set(id, s);
+
+  const targetsOf = (step: Step): Target[] => {
+    if (!step.hosts) return [{ kind: 'run', name: 'localhost' }];
+    if (!input.inventory) return [];
+    let hosts = selectHosts(input.inventory, step.hosts, { where: step.loc });
+    if (input.limit) hosts = applyLimit(hosts, input.inventory, input.limit);
+    const targets = hosts.map((host): Target => ({ kind: 'host', name: host.name, host }));
+    return step.runOnce ? targets.slice(0, 1) : targets;
+  };
+
+  const record = (step: Step, stepRec: StepRecord, rec: TargetRecord) => {
+    stepRec.targets.push(rec);
+    const r = recap.get(rec.target) ?? emptyRecap();
+    const ignored = step.ignoreErrors && (rec.status === 'failed' || rec.status === 'timedout');
+    if (rec.status === 'unreachable') {
+      if (!unreachable.has(rec.target)) countInto(r, rec.status, false);
+      unreachable.add(rec.target);
+    } else if (!(rec.status === 'skipped' && rec.reason === 'host unreachable earlier in the run')) {
+      countInto(r, rec.status, ignored);
+      if (!ignored && (rec.status === 'failed' || rec.status === 'timedout')) failures++;
+    }
+    recap.set(rec.target, r);
+    reporter.onTargetEnd(step, rec);
+    void manifest.save();
+  };
+
+  const runStep = async (step: Step, captureWindow?: { started(): void; done: Promise<void> }, perTargetStarted?: () => void) => {
+    const stepRec = manifest.step({ index: step.index, id: step.id, name: step.name, kind: step.kind, remediation: step.remediation });
+    const targets = targetsOf(step);
+    reporter.onStepStart(step, targets.map((t) => t.name));
+    await Promise.all(
+      targets.map(async (target) => {
+        // Each target tells a capture window once that it listens — or that it never will.
+        let marked = false;
+        const mark = () => {
+          if (!marked) (marked = true), perTargetStarted?.();
+        };
+        try {
+          if (target.kind === 'host' && unreachable.has(target.name)) {
+            record(step, stepRec, { target: target.name, status: 'skipped', reason: 'host unreachable earlier in the run', files: [] });
+            return;
+          }
+          const out = await queue.run(async () => {
+            if (input.signal.aborted) return undefined;
+            const view = registered.view(target.kind === 'host' ? target.name : undefined);
+            const ctx: TemplateContext = {
+              vars,
+              registered: view,
+              facts: view,
+              host: hostContext(target),
+              step: { id: step.id, name: step.name },
+              run: { stamp: input.stamp, dir: services.runDir, check: services.check },
+            };
+            const window = captureWindow && { started: mark, done: captureWindow.done };
+            return executeTarget({ step, target, ctx, handler: input.handlers[step.kind] as never, services, runSignal: input.signal, log: reporter.onLog, captureWindow: window });
+          });
+          if (!out) return;
+          record(step, stepRec, out.record);
+          if (step.register) registered.set(step.register, target.kind === 'host' ? target.name : undefined, out.registered);
+        } finally {
+          mark();
+        }
+      }),
+    );
+    reporter.onStepEnd(step, stepRec.targets);
+  };
+
+  /** A capture step: start it on every target, run its `during` steps once all listen, then stop it. */
+  const runCapture = async (step: Step & { kind: 'capture' }) => {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const expected = targetsOf(step).length;
+    let startedCount = 0;
+    let allStarted!: () => void;
+    const listening = new Promise<void>((resolve) => (allStarted = resolve));
+    if (expected === 0) allStarted();
+    const capture = runStep(step, { started: () => undefined, done }, () => {
+      if (++startedCount >= expected) allStarted();
+    });
+    // A capture that ends early (error, cap reached) must not hold the traffic steps back.
+    await Promise.race([listening, capture]);
+    for (const id of step.capture.during) {
+      const s = input.steps.find((x) => x.id === id);
+      if (s && !input.signal.aborted) await runStep(s);
+    }
+    release();
+    await capture;
+  };
+
+  for (const step of input.steps) {
+    if (input.signal.aborted) break;
+    if (attached.has(step.id)) continue;
+    if (step.kind === 'capture') await runCapture(step);
+    else await runStep(step);
+  }
+
+  const status = input.signal.aborted ? 'interrupted' : failures > 0 || unreachable.size > 0 ? 'failed' : 'completed';
+  return { status, runDir: services.runDir, manifest: manifest.data, recap, unreachable, failures };
+}

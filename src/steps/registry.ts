@@ -1,0 +1,18 @@
+/**
+ * The handler table: one entry per step kind. Its type (HandlerTable) makes a step kind
+ * without a handler a compile error.
+ */
+import type { HandlerTable } from '../engine/types.js';
+import { kubectlHandler } from './kubectl/handler.js';
+import { localHandler } from './local/handler.js';
+import { sshHandler } from './ssh/handler.js';
+import { unavailable } from './unavailable.js';
+
+export const handlers: HandlerTable = {
+  ssh: sshHandler,
+  local: localHandler,
+  kubectl: kubectlHandler,
+  k8s: unavailable('k8s'),
+  probe: unavailable('probe'),
+  capture: unavailable('capture'),
+};
