@@ -3,7 +3,7 @@
  * arrive, so an interrupted or crashed run still leaves a valid, readable manifest that says
  * how far it got. Writes are coalesced: at most one in flight, the latest state always wins.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileRecord } from './writer.js';
 
@@ -92,4 +92,13 @@ export class Manifest {
     }
     return this.writing;
   }
+}
+
+/** Adds a top-level section to a finished run's run.json (atomically), e.g. `bundle`. */
+export async function annotateManifest(runDir: string, section: string, value: unknown): Promise<void> {
+  const file = path.join(runDir, 'run.json');
+  const data = JSON.parse(await readFile(file, 'utf8')) as ManifestData;
+  data[section] = value;
+  await writeFile(`${file}.tmp`, JSON.stringify(data, null, 2) + '\n');
+  await rename(`${file}.tmp`, file);
 }

@@ -90,6 +90,11 @@ export const INLINE_RULES: InlineRule[] = [
     ),
   },
   {
+    // ADO/JDBC-style connection strings: `Server=db;User Id=sa;Password=…;`.
+    kind: 'connection-string-password',
+    regex: new RegExp(`(?<pre>(?<![\\w\\-])(?:password|pwd|passwd)\\s*=\\s*)(?<s>${NR}[^;'"\\s&]+)`, 'gi'),
+  },
+  {
     // `DB_PASSWORD=…`, `export API_TOKEN="…"` (env dumps, shell scripts, container args).
     kind: 'env-secret',
     regex: new RegExp(
@@ -104,11 +109,6 @@ export const INLINE_RULES: InlineRule[] = [
       `(?<pre>--(?:password|passwd|token|secret|api-key|apikey|client-secret|access-key|secret-key|bearer-token|auth-token)(?:=|[ \\t]+))(?<s>${NR}(?!-)[^\\s"',]+)`,
       'gi',
     ),
-  },
-  {
-    // ADO/JDBC-style connection strings: `Server=db;User Id=sa;Password=…;`.
-    kind: 'connection-string-password',
-    regex: new RegExp(`(?<pre>(?<![\\w\\-])(?:password|pwd|passwd)\\s*=\\s*)(?<s>${NR}[^;'"\\s&]+)`, 'gi'),
   },
   {
     kind: 'last-applied-configuration',
@@ -185,7 +185,6 @@ export function applyUserPattern(text: string, p: UserPattern, mode: RedactMode,
     if (mode === 'binary') return '*'.repeat(match.length);
     if (p.replace === undefined) return marker(kind);
     // Expand $1… against this match only, so user replacements behave like String.replace.
-    p.regex.lastIndex = 0;
     const single = new RegExp(p.regex.source, p.regex.flags.replace('g', ''));
     return match.replace(single, p.replace);
   });

@@ -5,6 +5,8 @@ export const ExitCode = {
   stepFailures: 2,
   invalidInput: 3,
   unreachable: 4,
+  /** Only with --fail-on: a finding at or above that severity. */
+  findings: 5,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -12,9 +12,12 @@ import * as run from './commands/run.js';
 import * as validate from './commands/validate.js';
 import * as list from './commands/list.js';
 import * as lab from './commands/lab.js';
+import * as report from './commands/report.js';
+import * as bundle from './commands/bundle.js';
+import * as analyze from './commands/analyze.js';
 
-/** Each command module exports `register(program)`; its action returns the exit code. */
-const commands = [run, validate, list, lab];
+/** Each command module exports `register(program, setExitCode)`. */
+const commands = [run, validate, list, report, bundle, analyze, lab];
 
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;

@@ -40,4 +40,6 @@ export interface Inventory {
   file: string;
   hosts: Map<string, Host>;
   groups: Map<string, Group>;
+  /** Things netdiag ignores or cannot honour (e.g. unsupported ssh options), with locations. */
+  warnings?: import('../errors.js').InputProblem[];
 }

@@ -32,6 +32,12 @@ function base32(buf: Buffer): string {
   return out;
 }
 
+/** Endpoint IPs of a service: ready pods matching its selector, or its static endpoints. */
+export function endpointIPsOf(state: LabState, svc: LabService): string[] {
+  if (Object.keys(svc.selector).length === 0) return svc.endpointIPs ?? [];
+  return endpointsOf(state, svc).map((p) => p.ip);
+}
+
 /** Pods backing a service: selector match, has a pod network IP, Running and ready. */
 export function endpointsOf(state: LabState, svc: LabService): LabPod[] {
   return state.pods.filter(
@@ -74,7 +80,7 @@ export function kubeProxyRules(state: LabState): string {
   filterChains.push('KUBE-PROXY-FIREWALL');
   const svcRules: string[] = [];
   for (const svc of state.services) {
-    const eps = endpointsOf(state, svc);
+    const eps = endpointIPsOf(state, svc);
     for (const port of svc.ports) {
       const spn = `${svc.namespace}/${svc.name}${port.name ? `:${port.name}` : ''}`;
       const proto = port.protocol.toLowerCase();
@@ -89,13 +95,13 @@ export function kubeProxyRules(state: LabState): string {
       svcRules.push(`-A KUBE-SERVICES -d ${svc.clusterIP}/32 -p ${proto} -m comment --comment "${spn} cluster IP" -m ${proto} --dport ${port.port} -j ${svcChain}`);
       svcRules.push(`-A ${svcChain} ! -s ${state.clusterCIDR} -d ${svc.clusterIP}/32 -p ${proto} -m comment --comment "${spn} cluster IP" -m ${proto} --dport ${port.port} -j KUBE-MARK-MASQ`);
       eps.forEach((ep, i) => {
-        const endpoint = `${ep.ip}:${port.targetPort}`;
+        const endpoint = `${ep}:${port.targetPort}`;
         const sepChain = `KUBE-SEP-${portProtoHash(spn + proto + endpoint)}`;
         natChains.push(sepChain);
         const left = eps.length - i;
         const stat = left > 1 ? ` -m statistic --mode random --probability ${(1 / left).toFixed(11)}` : '';
         svcRules.push(`-A ${svcChain} -m comment --comment "${spn} -> ${endpoint}"${stat} -j ${sepChain}`);
-        svcRules.push(`-A ${sepChain} -s ${ep.ip}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`);
+        svcRules.push(`-A ${sepChain} -s ${ep}/32 -m comment --comment "${spn}" -j KUBE-MARK-MASQ`);
         svcRules.push(`-A ${sepChain} -p ${proto} -m comment --comment "${spn}" -m ${proto} -j DNAT --to-destination ${endpoint}`);
       });
     }

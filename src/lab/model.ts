@@ -61,6 +61,8 @@ export interface LabService {
   clusterIP: string;
   ports: { name: string; port: number; targetPort: number; protocol: 'TCP' | 'UDP' }[];
   selector: Record<string, string>;
+  /** Endpoint IPs of a selector-less Service (default/kubernetes → the lab's API address). */
+  endpointIPs?: string[];
 }
 
 export interface LabFault {
@@ -94,6 +96,8 @@ export interface LabProcess {
   /** What it is, e.g. `sshd node-1`, `coredns coredns-5d78c9869d-x2x7q`, `upstream-dns`. */
   role: string;
   netns: string;
+  /** Pod the process serves (CoreDNS, echo), so a restart finds it. */
+  pod?: string;
   /** /proc/<pid>/stat start time: a recycled pid is never mistaken for ours. */
   startTime?: string;
 }
@@ -154,4 +158,8 @@ export interface LabState {
   serviceCIDR: string;
   /** DNS names the lab answers: cluster domain and the one "external" name served upstream. */
   dns: { clusterDomain: string; externalName: string; externalAddress: string };
+  /** Things that make this lab differ from a real cluster on this machine (e.g. no br_netfilter). */
+  warnings: string[];
+  /** How long `lab up` took, by phase (milliseconds). */
+  timings?: Record<string, number>;
 }

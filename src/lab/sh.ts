@@ -14,7 +14,7 @@ export interface RunResult {
 
 /** Runs a command without a shell (arguments are never re-parsed), returning its outcome. */
 export async function tryRun(cmd: string, args: string[], input?: string): Promise<RunResult> {
-  const r = await execa(cmd, args, { input, reject: false, stripFinalNewline: false });
+  const r = await execa(cmd, args, { input, reject: false, stripFinalNewline: false, env: { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' } });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.message ?? '') };
 }
 

@@ -1,7 +1,8 @@
 /**
  * `when:` / `until:` conditions in CEL (what Kubernetes users write in admission policies),
- * evaluated with @marcbachmann/cel-js over four maps: `vars`, `registered` (alias `facts`) and
- * `host`. For `until:`, the engine puts the current attempt under `registered.result`.
+ * evaluated with @marcbachmann/cel-js over the maps `vars`, `registered` (alias `facts`) and
+ * `host`, plus `result` for `until:` loops: the current attempt, which the engine may pass as
+ * `result` or under `registered.result` (both work; `until: result.exitCode == 0`).
  *
  * Missing data: a condition that reads a key that does not exist (`registered.dns.rc` before
  * the `dns` step ran, or on a host where it was skipped) evaluates to FALSE and produces a
@@ -19,6 +20,8 @@ export interface ConditionContext {
   registered?: Record<string, unknown>;
   facts?: Record<string, unknown>;
   host?: Record<string, unknown>;
+  /** For `until:`: the current attempt's result (defaults to `registered.result`). */
+  result?: unknown;
 }
 
 /** Where a condition came from, for messages (step file:line and dot-path like `steps[2].when`). */
@@ -33,7 +36,7 @@ export interface CompiledCondition {
   evaluate(ctx: ConditionContext): ConditionOutcome;
 }
 
-const VARIABLES = ['vars', 'registered', 'facts', 'host'] as const;
+const VARIABLES = ['vars', 'registered', 'facts', 'host', 'result'] as const;
 const env = new Environment({ homogeneousAggregateLiterals: false });
 for (const name of VARIABLES) env.registerVariable(name, 'map');
 
@@ -75,7 +78,8 @@ export function compileCondition(expression: string, where: ConditionWhere = {})
     evaluate(ctx) {
       const registered = { ...(ctx.registered ?? {}), ...(ctx.facts ?? {}) };
       try {
-        const value = program({ vars: ctx.vars ?? {}, registered, facts: registered, host: ctx.host ?? {} });
+        const result = ctx.result ?? registered.result ?? {};
+        const value = program({ vars: ctx.vars ?? {}, registered, facts: registered, host: ctx.host ?? {}, result });
         if (typeof value !== 'boolean') return { ok: false, error: `condition ${JSON.stringify(expression)} gave ${typeof value}, not true/false` };
         return { ok: true, value };
       } catch (err) {

@@ -4,7 +4,7 @@
  */
 import type { InputProblem } from '../errors.js';
 import { STEP_KIND_KEYS, K8S_OPERATION_KEYS, commonStepShape, stepSchema, type StepKindKey } from './schema.js';
-import type { K8sOperation, Step, StepCommon } from './types.js';
+import type { K8sOperation, SourceLocation, Step, StepCommon } from './types.js';
 import { zodProblems } from './zod-problems.js';
 import type { YamlSource } from './yaml-source.js';
 import { z } from 'zod';
@@ -63,6 +63,8 @@ export function normaliseStep(src: YamlSource, index: number, raw: unknown): { s
     problems.push(src.problem(base, `${label}: ${kind} steps need hosts: (an inventory pattern such as all or nodes)`));
   }
   const loc = src.locate(base);
+  const fieldLocs: Partial<Record<string, SourceLocation>> = {};
+  for (const key of Object.keys(record)) fieldLocs[key] = src.locate([...base, key]);
   const common: StepCommon = {
     name: v.name,
     id: v.id ?? slugify(v.name, index),
@@ -81,6 +83,7 @@ export function normaliseStep(src: YamlSource, index: number, raw: unknown): { s
     remediation: v.remediation ?? false,
     runOnce: v.run_once ?? false,
     loc,
+    fieldLocs,
   };
 
   let step: Step;

@@ -1,8 +1,8 @@
 /** How a template value becomes text, per output mode (see template.ts). */
 import { shellQuote } from './shell-quote.js';
 
-/** shell: quoted word(s); raw: unquoted (unsafe); text: as-is. */
-export type OutputMode = 'shell' | 'raw' | 'text';
+/** shell: quoted word(s); raw: unquoted (unsafe); text: as-is; path: one file-name segment. */
+export type OutputMode = 'shell' | 'raw' | 'text' | 'path';
 
 function scalarText(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -23,6 +23,10 @@ export function renderValue(value: unknown, mode: OutputMode): string {
   if (mode === 'shell') {
     if (Array.isArray(value)) return value.map((v) => shellQuote(scalarText(v))).join(' ');
     return shellQuote(scalarText(value));
+  }
+  if (mode === 'path') {
+    const text = (Array.isArray(value) ? value.map(scalarText).join(',') : scalarText(value)).replace(/[/\\\0]/g, '_');
+    return text === '.' || text === '..' ? '_' : text;
   }
   if (Array.isArray(value)) return value.map(scalarText).join(mode === 'raw' ? ' ' : ',');
   return scalarText(value);

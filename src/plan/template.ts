@@ -43,7 +43,7 @@ const USER_HELPERS: Record<string, (...args: unknown[]) => unknown> = {
   eq: (a, b) => a === b,
   ne: (a, b) => a !== b,
 };
-const OUTPUT_HELPER: Record<OutputMode, string> = { shell: '__nd_shell', raw: '__nd_raw', text: '__nd_text' };
+const OUTPUT_HELPER: Record<OutputMode, string> = { shell: '__nd_shell', raw: '__nd_raw', text: '__nd_text', path: '__nd_path' };
 
 /** Thrown by the output helpers; converted to an InputError at the render call. */
 class TemplateValueError extends Error {}
@@ -53,12 +53,35 @@ for (const [name, fn] of Object.entries(USER_HELPERS)) {
   hb.registerHelper(name, (...args: unknown[]) => fn(...args.slice(0, -1)));
 }
 for (const mode of Object.keys(OUTPUT_HELPER) as OutputMode[]) {
-  hb.registerHelper(OUTPUT_HELPER[mode], (value: unknown, options: Handlebars.HelperOptions) => {
-    if (value === undefined) throw new TemplateValueError(`{{${options.hash.__expr}}} is undefined`);
+  hb.registerHelper(OUTPUT_HELPER[mode], function (this: unknown, ...args: unknown[]) {
+    const options = args[args.length - 1] as Handlebars.HelperOptions;
+    const expr = String(options.hash.__expr);
+    // Plain paths are resolved here (own properties only) so a miss names the missing part.
+    const value = options.hash.__path !== undefined ? resolvePath(this, String(options.hash.__path), expr) : args[0];
+    if (value === undefined) throw new TemplateValueError(`{{${expr}}} is undefined`);
     return renderValue(value, mode);
   });
 }
+
+/** Looks `a.b.c` up from `context`, refusing inherited properties (no `constructor` tricks). */
+function resolvePath(context: unknown, dotted: string, expr: string): unknown {
+  const parts = dotted === '' ? [] : dotted.split('.');
+  let cur = context;
+  for (let i = 0; i < parts.length; i++) {
+    if (cur === null || cur === undefined || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, parts[i])) {
+      const where = i === 0 ? '' : ` ("${parts.slice(0, i).join('.')}" has no "${parts[i]}")`;
+      if (cur === null || cur === undefined) throw new TemplateValueError(`{{${expr}}}: "${parts.slice(0, i).join('.')}" is ${cur === null ? 'null' : 'undefined'}`);
+      throw new TemplateValueError(`{{${expr}}} is undefined${where}`);
+    }
+    cur = (cur as Record<string, unknown>)[parts[i]];
+  }
+  return cur;
+}
+
 const KNOWN_HELPERS = new Set([...BUILTIN_HELPERS, ...Object.keys(USER_HELPERS)]);
+
+/** How a whole template is rendered (raw is per-mustache inside shell templates). */
+type RenderMode = 'shell' | 'text' | 'path';
 
 type AnyNode = { type: string; [k: string]: any }; // the Handlebars AST is walked structurally
 
@@ -95,12 +118,14 @@ export function savePathProblem(relative: string): string | undefined {
 }
 
 /**
- * Renders a `save:` template and returns the absolute path inside `runDir`. Refuses absolute
- * paths, `..` segments and NUL bytes (InputError at `where`). Symlinks inside the run
+ * Renders a `save:` template and returns the absolute path inside `runDir`. Interpolated
+ * values cannot add directories: `/` in a value becomes `_`, and a value `.`/`..` becomes `_`
+ * (a host named `../../etc` saves as `.._.._etc`). The author's own text is then checked:
+ * absolute paths, `..` segments and NUL bytes are refused (InputError at `where`). Symlinks inside the run
  * directory are the opener's job (open with O_NOFOLLOW / check realpath).
  */
 export function renderSavePath(template: string, ctx: TemplateContext, runDir: string, where: TemplateWhere = {}): string {
-  const relative = renderText(template, ctx, where);
+  const relative = render(template, 'path', ctx, where);
   const problem = savePathProblem(relative);
   if (problem) throw new InputError({ ...where, message: problem });
   const root = path.resolve(runDir);
@@ -129,7 +154,7 @@ export function templateContext(input: {
   };
 }
 
-function render(template: string, mode: 'shell' | 'text', ctx: TemplateContext, where: TemplateWhere): string {
+function render(template: string, mode: RenderMode, ctx: TemplateContext, where: TemplateWhere): string {
   if (!template.includes('{{')) return template; // fast path: most step fields are literal
   const fn = prepare(template, mode, where);
   try {
@@ -143,7 +168,7 @@ function render(template: string, mode: 'shell' | 'text', ctx: TemplateContext, 
 
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
-function prepare(template: string, mode: 'shell' | 'text', where: TemplateWhere = {}): Handlebars.TemplateDelegate {
+function prepare(template: string, mode: RenderMode, where: TemplateWhere = {}): Handlebars.TemplateDelegate {
   const key = `${mode}\0${template}`;
   const hit = cache.get(key);
   if (hit) return hit;
@@ -164,12 +189,12 @@ function prepare(template: string, mode: 'shell' | 'text', where: TemplateWhere 
 }
 
 /** Rewrites mustaches into output-helper calls and collects unknown helpers / partials. */
-function rewrite(program: AnyNode, mode: 'shell' | 'text', lines: string[], problems: string[]): void {
+function rewrite(program: AnyNode, mode: RenderMode, lines: string[], problems: string[]): void {
   program.body = program.body.map((stmt: AnyNode) => {
     switch (stmt.type) {
       case 'MustacheStatement': {
         checkCall(stmt, problems);
-        const helper = OUTPUT_HELPER[mode === 'shell' ? (stmt.escaped ? 'shell' : 'raw') : 'text'];
+        const helper = OUTPUT_HELPER[mode === 'shell' ? (stmt.escaped ? 'shell' : 'raw') : mode];
         return wrapOutput(stmt, helper, sourceOf(stmt, lines));
       }
       case 'BlockStatement':
@@ -204,13 +229,20 @@ function checkCall(node: AnyNode, problems: string[]): void {
 
 function wrapOutput(stmt: AnyNode, helper: string, exprText: string): AnyNode {
   const loc = stmt.loc;
-  const isBareHelper = stmt.path.type === 'PathExpression' && KNOWN_HELPERS.has(stmt.path.original);
-  const inner = stmt.params.length || stmt.hash || isBareHelper ? { type: 'SubExpression', path: stmt.path, params: stmt.params, hash: stmt.hash, loc } : stmt.path;
+  const str = (value: string) => ({ type: 'StringLiteral', value, original: value, loc });
+  const pair = (key: string, value: string) => ({ type: 'HashPair', key, value: str(value), loc });
+  const p = stmt.path;
+  const isBareHelper = p.type === 'PathExpression' && KNOWN_HELPERS.has(p.original);
+  const plainPath = p.type === 'PathExpression' && !p.data && p.depth === 0 && !stmt.params.length && !stmt.hash && !isBareHelper;
+  const pairs = [pair('__expr', exprText)];
+  let params: AnyNode[] = [];
+  if (plainPath) pairs.push(pair('__path', p.parts.join('.')));
+  else params = [stmt.params.length || stmt.hash || isBareHelper ? { type: 'SubExpression', path: p, params: stmt.params, hash: stmt.hash, loc } : p];
   return {
     type: 'MustacheStatement',
     path: { type: 'PathExpression', data: false, depth: 0, parts: [helper], original: helper, loc },
-    params: [inner],
-    hash: { type: 'Hash', pairs: [{ type: 'HashPair', key: '__expr', value: { type: 'StringLiteral', value: exprText, original: exprText, loc }, loc }], loc },
+    params,
+    hash: { type: 'Hash', pairs, loc },
     escaped: false,
     strip: stmt.strip,
     loc,

@@ -38,6 +38,11 @@ export interface StepCommon {
   remediation: boolean;
   runOnce: boolean;
   loc: SourceLocation;
+  /**
+   * Where each top-level field of the step was written (`hosts`, `when`, `save`, `ssh`, …), so
+   * run-time errors can point at the field rather than the step. Added by plan/load.ts.
+   */
+  fieldLocs?: Partial<Record<string, SourceLocation>>;
 }
 
 /** Shell command run on each target host over SSH; `{{…}}` values are shell-quoted. */

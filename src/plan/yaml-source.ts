@@ -101,3 +101,18 @@ function nodeStart(node: unknown): number | undefined {
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
+
+/** File order reads best: by line, then column; problems without a line keep their order. */
+export function sortProblems(problems: InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (a.p.line ?? 0) - (b.p.line ?? 0) || (a.p.col ?? 0) - (b.p.col ?? 0) || a.i - b.i)
+    .map(({ p }) => p)
+    .filter((p) => {
+      const key = `${p.line}:${p.col}:${p.path}:${p.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}

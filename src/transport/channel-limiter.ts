@@ -1,7 +1,6 @@
 /**
  * A counting semaphore with an abortable FIFO queue. The SSH pool keeps one per connection so
- * at most N exec channels are open at once: OpenSSH's MaxSessions is 10 per connection, and
- * the spare two are left for kill channels (which bypass the limiter on purpose).
+ * at most N exec channels are open at once (OpenSSH refuses sessions beyond MaxSessions, 10).
  */
 export class ChannelLimiter {
   private active = 0;

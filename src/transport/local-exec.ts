@@ -9,6 +9,7 @@
  */
 import { execa } from 'execa';
 import { abortStatus } from './abort.js';
+import { killGroup } from './process-group.js';
 import type { ExecOutcome, ExecRequest } from './types.js';
 
 /** A local command: a string runs through `/bin/sh -c`, an argv list runs without a shell. */
@@ -19,31 +20,6 @@ export interface LocalExecRequest extends Omit<ExecRequest, 'command' | 'become'
   cwd?: string;
   /** Time between SIGTERM and SIGKILL of the group on abort; default 2 000 ms. */
   killGraceMs?: number;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* the group is already gone */
-  }
-}
-
-/** TERM the group, wait up to `graceMs` for it to empty, then KILL what is left. */
-async function killGroup(pgid: number, graceMs: number): Promise<void> {
-  signalGroup(pgid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && groupAlive(pgid)) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
 }
 
 /** Run a local command; resolves with the outcome, never rejects. */

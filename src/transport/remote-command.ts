@@ -1,103 +1,83 @@
 /**
- * How a step's command line is wrapped before it is sent over an SSH exec channel, and how it
- * is killed again.
+ * How a step's command line is wrapped before it goes over an SSH exec channel, so that an
+ * abort (step timeout, SIGINT) REALLY kills the remote command and everything it started.
  *
- * Why not channel signals or a pty: OpenSSH ignores `signal` channel requests for most
- * signals in exec sessions, and closing a channel without a pty only closes the pipes — a
- * `sleep 300` that never writes keeps running. A pty would deliver SIGHUP on close, but it
- * merges stderr into stdout, rewrites `\n` to `\r\n` (corrupting binary output such as a 200 MB
- * capture) and SIGHUP is ignorable. So the wrapper reports the process group of the command
- * as the first line on stderr (a marker with a per-exec nonce, stripped before the bytes
- * reach the caller), and on abort a SECOND exec channel runs `kill -TERM -- -PGID`, waits a
- * grace period, then `kill -KILL -- -PGID`. Every child that did not leave the group (i.e.
- * did not call setsid itself) dies with it.
+ * Options considered:
+ * - Channel `signal` requests: OpenSSH ignores them for most signals in exec sessions.
+ * - A pty, so closing the channel sends SIGHUP: merges stderr into stdout, rewrites `\n` to
+ *   `\r\n` (corrupting binary output such as a capture) and SIGHUP can be ignored.
+ * - Report the process group, then `kill` it over a SECOND channel: works, but needs a free
+ *   session — with 8 exec channels busy and OpenSSH's MaxSessions of 10, interrupting a run
+ *   needs up to 8 kill channels at once — and a command outlives a netdiag that crashed.
+ * - Chosen: a WATCHDOG next to the command, tied to the channel's stdin. The wrapper runs the
+ *   command in the background (stdin /dev/null) and a small watchdog that blocks reading the
+ *   channel's stdin. netdiag never writes to it; to abort it sends EOF (`channel.end()`). The
+ *   watchdog then TERMs the whole process group, waits a grace period, and KILLs whatever is
+ *   left. The same happens when the SSH connection dies (sshd closes the pipe), so a crashed
+ *   or killed netdiag leaves nothing running either. No extra channel, no round trip.
  *
- * Process-group facts this relies on: sshd calls setsid() for every exec session, so the
- * session shell leads its own group; `sudo` without a tty keeps the caller's group (sudo
- * and the command die together), and with `use_pty` on a tty it makes a new session — which
- * is why the group is read from /proc INSIDE the innermost shell rather than assumed.
+ * Process-group facts relied on: sshd calls setsid() for every exec session, so the session
+ * shell leads a fresh group that non-interactive shells never leave; `sudo` without a tty keeps
+ * the caller's group. The group is read from /proc inside the wrapper rather than assumed.
+ * Processes that call setsid() themselves (daemons) escape any group kill.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { shellQuote } from './shell-quote.js';
 
-/** Prefix of the first stderr line the wrapper prints: `NETDIAG-PGID-<nonce> <pgid>`. */
-const MARKER_PREFIX = 'NETDIAG-PGID-';
+/**
+ * The watchdog, run as `sh -c WATCHDOG netdiag-watchdog <pgid> <grace-steps>`: waits for EOF,
+ * then TERM → wait (100 ms steps) → KILL. "Alive" ignores zombies and the watchdog itself:
+ * `kill -0 -PGID` also counts dead processes waiting for the node's init to reap them (seconds
+ * in some containers), which would turn every kill into a full grace period.
+ */
+const WATCHDOG = [
+  'while read -r _; do :; done',
+  'trap "" TERM',
+  'others() { if [ -r /proc/self/stat ]; then for f in /proc/[0-9]*/stat; do',
+  '  read -r line 2>/dev/null < "$f" || continue',
+  // `${line##*") "}` drops "pid (comm) " even when comm holds spaces or parentheses.
+  '  set -- ${line##*") "}; [ "$3" = "$pg" ] && [ "$1" != Z ] && [ "${f#/proc/}" != "$$/stat" ] && return 0',
+  '  done; return 1; fi; kill -0 -"$pg" 2>/dev/null; }',
+  'pg=$1; steps=$2',
+  'kill -TERM -"$pg" 2>/dev/null',
+  'i=0; while [ "$i" -lt "$steps" ] && others; do sleep 0.1; i=$((i+1)); done',
+  'others && kill -KILL -"$pg" 2>/dev/null',
+  'exit 0',
+].join('\n');
 
-/** Wrap `command` so it runs under /bin/sh (via `sudo -n` when `become`) after reporting its process group. */
-export function wrapRemoteCommand(command: string, nonce: string, become?: { user: string }): string {
-  // Runs as the final user. `read` splits /proc/$$/stat; field 5 is the process group. The
-  // comm field (2) is "(sh)"/"(dash)", so no embedded spaces. Falls back to $$ off Linux.
-  const inner =
-    `pg=$$; if [ -r /proc/$$/stat ]; then read -r _ _ _ _ pg _ < /proc/$$/stat; fi; ` +
-    `printf '${MARKER_PREFIX}%s %s\\n' ${shellQuote(nonce)} "$pg" >&2; ` +
-    `exec /bin/sh -c ${shellQuote(command)}`;
-  if (!become) return `exec /bin/sh -c ${shellQuote(inner)}`;
-  return `exec sudo -n -u ${shellQuote(become.user)} -- /bin/sh -c ${shellQuote(inner)}`;
+/**
+ * Wrap `command` so it runs under /bin/sh — as the login user, or via `sudo -n -u <user> --`
+ * for become — with a watchdog that kills its process group on EOF of the channel's stdin.
+ * The command's own stdin is /dev/null (like `ssh -n`). Always /bin/sh, whatever the login
+ * shell, so a plan behaves the same on every node (like Ansible's `shell` module).
+ */
+export function wrapRemoteCommand(command: string, killGraceMs: number, become?: { user: string }): string {
+  const steps = Math.max(1, Math.ceil(killGraceMs / 100));
+  const wrapper = [
+    // Field 5 of /proc/$$/stat is the process group; comm is "(sh)"/"(dash)", no spaces.
+    'pg=$$; if [ -r /proc/$$/stat ]; then read -r _ _ _ _ pg _ < /proc/$$/stat; fi',
+    // Background jobs get /dev/null as stdin unless redirected explicitly: keep the channel on fd 3.
+    'exec 3<&0',
+    `/bin/sh -c ${shellQuote(WATCHDOG)} netdiag-watchdog "$pg" ${steps} 0<&3 >/dev/null 2>&1 &`,
+    'wd=$!',
+    `/bin/sh -c ${shellQuote(command)} 0</dev/null 3<&- &`,
+    'cmd=$!',
+    'exec 0</dev/null 3<&-',
+    'wait "$cmd"; rc=$?',
+    'kill "$wd" 2>/dev/null',
+    'exit "$rc"',
+  ].join('\n');
+  return runAs(wrapper, become);
 }
 
 /**
- * The script the kill channel runs: TERM the group, wait up to `graceMs` for it to vanish,
- * then KILL. Runs with the same privileges as the command (via sudo when it used become).
+ * `exec` a /bin/sh script as the login user, or through `sudo -n -u <user>` for become. For
+ * become-root on a session that already is root, sudo is skipped: minimal node images often
+ * lack sudo, and it would only add a process.
  */
-export function killScript(pgid: number, graceMs: number, become?: { user: string }): string {
-  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`refusing to kill process group ${pgid}`);
-  const steps = Math.max(1, Math.ceil(graceMs / 100));
-  const script =
-    `kill -TERM -- -${pgid} 2>/dev/null || exit 0; i=0; ` +
-    `while [ $i -lt ${steps} ] && kill -0 -- -${pgid} 2>/dev/null; do sleep 0.1; i=$((i+1)); done; ` +
-    `kill -KILL -- -${pgid} 2>/dev/null; exit 0`;
-  if (!become) return `/bin/sh -c ${shellQuote(script)}`;
-  return `sudo -n -u ${shellQuote(become.user)} -- /bin/sh -c ${shellQuote(script)}`;
-}
-
-/**
- * Passes stderr through unchanged except for the wrapper's marker line, whose process group
- * it hands to `onPgid`. Lines before the marker (e.g. `sudo: a password is required`) are
- * forwarded; after the marker the stream is a plain pass-through (no line buffering).
- */
-export class PgidMarkerFilter extends Transform {
-  private pending = '';
-  private found = false;
-
-  constructor(
-    private readonly nonce: string,
-    private readonly onPgid: (pgid: number) => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.found) return done(null, chunk);
-    // Before the marker only shell/sudo preamble can appear, so buffering text is bounded.
-    this.pending += chunk.toString('latin1');
-    let newline: number;
-    while (!this.found && (newline = this.pending.indexOf('\n')) !== -1) {
-      const line = this.pending.slice(0, newline);
-      this.pending = this.pending.slice(newline + 1);
-      const match = line.startsWith(MARKER_PREFIX + this.nonce + ' ')
-        ? /^\S+ (\d+)$/.exec(line)
-        : null;
-      if (match) {
-        this.found = true;
-        this.onPgid(Number(match[1]));
-      } else {
-        this.push(Buffer.from(line + '\n', 'latin1'));
-      }
-    }
-    if (this.found && this.pending !== '') {
-      this.push(Buffer.from(this.pending, 'latin1'));
-      this.pending = '';
-    } else if (this.pending.length > 65536) {
-      // No newline in 64 KiB: cannot be the preamble; stop looking.
-      this.found = true;
-      this.push(Buffer.from(this.pending, 'latin1'));
-      this.pending = '';
-    }
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.pending !== '') this.push(Buffer.from(this.pending, 'latin1'));
-    done();
-  }
+function runAs(script: string, become?: { user: string }): string {
+  const direct = `exec /bin/sh -c ${shellQuote(script)}`;
+  if (!become) return direct;
+  const viaSudo = `exec sudo -n -u ${shellQuote(become.user)} -- /bin/sh -c ${shellQuote(script)}`;
+  if (become.user !== 'root') return viaSudo;
+  return `if [ "$(id -u)" = 0 ]; then ${direct}; fi; ${viaSudo}`;
 }

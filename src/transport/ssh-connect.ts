@@ -156,11 +156,16 @@ export async function connectSsh(endpoint: SshEndpoint, settings: ConnectSetting
 /** Open a direct-tcpip stream from `via` to host:port (for the next hop), with a deadline. */
 export function forwardThrough(via: Client, host: string, port: number, timeoutMs: number): Promise<Duplex | string> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(`jump host did not open a tunnel to ${host}:${port} within ${timeoutMs / 1000} s`), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      resolve(`jump host did not open a tunnel to ${host}:${port} within ${timeoutMs / 1000} s`);
+    }, timeoutMs);
     try {
       via.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
         clearTimeout(timer);
-        if (err) resolve(`jump host cannot reach ${host}:${port}: ${err.message}`);
+        if (timedOut) stream?.destroy(); // nobody is waiting for it any more
+        else if (err) resolve(`jump host cannot reach ${host}:${port}: ${err.message}`);
         else resolve(stream);
       });
     } catch (err) {

@@ -1,21 +1,24 @@
 /**
- * Run one command over an exec channel of an established ssh2 connection: output streamed
- * with backpressure (the channel is piped, so a slow file pauses the remote side through the
- * SSH window), and on abort the remote process group is killed over a second channel (see
- * remote-command.ts for why). Returns an outcome; never throws.
+ * Run one command over an exec channel of an established ssh2 connection. Output is piped to
+ * the caller's writables, so a slow file pauses the remote side through the SSH window instead
+ * of buffering (node-ssh's execCommand would hold everything in memory). On abort the channel
+ * gets EOF, which makes the wrapper's watchdog kill the remote process group (see
+ * remote-command.ts). Returns an outcome; never throws.
  */
-import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { abortStatus } from './abort.js';
-import { killScript, PgidMarkerFilter, wrapRemoteCommand } from './remote-command.js';
+import { wrapRemoteCommand } from './remote-command.js';
 import type { ExecOutcome, ExecRequest } from './types.js';
 
 export interface RemoteExecSettings {
-  /** Time between TERM and KILL of the remote process group. */
+  /** Time the remote watchdog waits between TERM and KILL of the process group. */
   killGraceMs: number;
   /** Label for messages, e.g. `root@10.0.0.1:22`. */
   label: string;
 }
+
+/** Extra wait, beyond the kill grace, for the channel to close before netdiag closes it. */
+const CLOSE_SLACK_MS = 3000;
 
 function openExec(client: Client, command: string): Promise<ClientChannel | Error> {
   return new Promise((resolve) => {
@@ -27,17 +30,6 @@ function openExec(client: Client, command: string): Promise<ClientChannel | Erro
   });
 }
 
-/** Kill the remote group over its own channel; resolves when the kill script finished. */
-async function killRemoteGroup(client: Client, pgid: number, graceMs: number, become?: { user: string }): Promise<void> {
-  const channel = await openExec(client, killScript(pgid, graceMs, become));
-  if (channel instanceof Error) return;
-  await new Promise<void>((resolve) => {
-    channel.on('close', () => resolve());
-    channel.resume();
-    channel.stderr.resume();
-  });
-}
-
 /** Run `req.command` on `client`; `durationMs` is filled in by the caller. */
 export async function execOnClient(
   client: Client,
@@ -46,69 +38,59 @@ export async function execOnClient(
 ): Promise<Omit<ExecOutcome, 'durationMs'>> {
   if (req.signal.aborted) return { status: abortStatus(req.signal), exitCode: null, error: 'aborted before start' };
   const become = req.become ? { user: req.becomeUser ?? 'root' } : undefined;
-  const nonce = randomBytes(8).toString('hex');
-  const channel = await openExec(client, wrapRemoteCommand(req.command, nonce, become));
+  const channel = await openExec(client, wrapRemoteCommand(req.command, settings.killGraceMs, become));
   if (channel instanceof Error) {
     return { status: 'unreachable', exitCode: null, error: `${settings.label}: cannot open exec channel: ${channel.message}` };
   }
 
   let exitCode: number | null | undefined;
   let exitSignal: string | undefined;
-  let pgid: number | undefined;
   let aborted = false;
-  let killNote = '';
-
-  const kill = (group: number) => {
-    killRemoteGroup(client, group, settings.killGraceMs, become).then(() => {
-      killNote = `; remote process group ${group} killed`;
-      // Descendants that left the group may still hold the pipes: don't wait on them.
-      setTimeout(() => channel.close(), 1000).unref();
-    });
-  };
-  const stderrFilter = new PgidMarkerFilter(nonce, (group) => {
-    pgid = group;
-    if (aborted) kill(group);
-  });
+  let forcedClose = false;
 
   channel.on('exit', (code: number | null, signal?: string) => {
     exitCode = code;
     exitSignal = signal;
   });
   channel.pipe(req.stdout, { end: false });
-  channel.stderr.pipe(stderrFilter).pipe(req.stderr, { end: false });
+  channel.stderr.pipe(req.stderr, { end: false });
 
+  let forceFinish = () => {};
   const done = new Promise<void>((resolve) => {
-    let pending = 3;
+    forceFinish = resolve;
+    let pending = 3; // channel closed, stdout fully read, stderr fully read
     const one = () => --pending === 0 && resolve();
     channel.once('close', one);
     channel.once('end', one);
-    stderrFilter.once('end', one);
-    // Safety net after an abort: resolve even if the channel never reports close/end.
-    channel.once('netdiag-force-finish', () => resolve());
+    channel.stderr.once('end', one);
   });
 
   const onAbort = () => {
     aborted = true;
-    if (pgid !== undefined) kill(pgid);
-    // If the marker never comes (command never started) or the kill cannot run, close the
-    // channel ourselves; then stop waiting altogether.
+    channel.end(); // EOF on the wrapper's stdin: its watchdog TERMs, then KILLs the group
+    // Something still holds the output pipes after the grace period (e.g. a process that left
+    // the group, or a wedged host): stop waiting for it.
     const hard = setTimeout(() => {
+      forcedClose = true;
       channel.close();
-      setTimeout(() => channel.emit('netdiag-force-finish'), 1000).unref();
-    }, settings.killGraceMs + 3000);
-    hard.unref();
+      setTimeout(forceFinish, 1000);
+    }, settings.killGraceMs + CLOSE_SLACK_MS);
     done.then(() => clearTimeout(hard));
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
+  if (req.signal.aborted) onAbort(); // aborted while the channel was opening: the event is gone
   await done;
   req.signal.removeEventListener('abort', onAbort);
   channel.unpipe(req.stdout);
-  stderrFilter.unpipe(req.stderr);
+  channel.stderr.unpipe(req.stderr);
 
   if (aborted) {
     const status = abortStatus(req.signal);
     const what = status === 'timedout' ? 'timed out' : 'interrupted';
-    return { status, exitCode: null, signal: exitSignal, error: `${what}${killNote}` };
+    const how = forcedClose
+      ? `remote output still open ${(settings.killGraceMs + CLOSE_SLACK_MS) / 1000} s after the kill; channel closed`
+      : 'remote process group killed';
+    return { status, exitCode: null, signal: exitSignal, error: `${what}; ${how}` };
   }
   if (exitCode === undefined && exitSignal === undefined) {
     return { status: 'unreachable', exitCode: null, error: `${settings.label}: connection lost while the command ran` };

@@ -31,7 +31,7 @@ export interface SshPoolOptions {
   /** SSH keepalive interval; default 5 000 ms, with `keepaliveCountMax` (default 3) misses allowed. */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  /** Concurrent exec channels per connection; default 8 (OpenSSH MaxSessions is 10). */
+  /** Concurrent exec channels per connection; default 8 (OpenSSH MaxSessions is 10, keep slack). */
   maxChannelsPerHost?: number;
   /** Grace between TERM and KILL of an aborted remote command; default 2 000 ms. */
   killGraceMs?: number;
@@ -42,6 +42,7 @@ export interface SshPoolOptions {
 interface PoolEntry {
   client?: Client;
   pending?: Promise<ConnectResult>;
+  /** Exec channels (maxChannelsPerHost). */
   limiter: ChannelLimiter;
 }
 
@@ -94,14 +95,20 @@ export class SshPool {
       const connection = await raceAbort(this.acquire(chain), req.signal);
       if (connection === ABORTED) return aborted('while connecting');
       if (!connection.ok) return finish({ status: 'unreachable', exitCode: null, error: connection.error });
-      const entry = this.entries.get(endpointKey(chain));
-      const limiter = entry?.limiter ?? new ChannelLimiter(this.opts.maxChannelsPerHost);
-      const release = await limiter.acquire(req.signal);
+      const entry = this.entries.get(endpointKey(chain)) ?? this.newEntry(); // gone only after closeAll()
+      const release = await entry.limiter.acquire(req.signal);
       if (!release) return aborted('while waiting for a free channel');
       try {
         const target = chain[chain.length - 1];
         const label = `${target.user}@${target.host}:${target.port}`;
-        return finish(await execOnClient(connection.client, req, { killGraceMs: this.opts.killGraceMs, label }));
+        // The request decides; the inventory (ansible_become / ansible_become_user) fills gaps.
+        const effective: ExecRequest = {
+          ...req,
+          become: req.become ?? host.become,
+          becomeUser: req.becomeUser ?? host.becomeUser,
+        };
+        const settings = { killGraceMs: this.opts.killGraceMs, label };
+        return finish(await execOnClient(connection.client, effective, settings));
       } finally {
         release();
       }
@@ -134,6 +141,10 @@ export class SshPool {
     }
   }
 
+  private newEntry(): PoolEntry {
+    return { limiter: new ChannelLimiter(this.opts.maxChannelsPerHost) };
+  }
+
   /** Hops then the target, each with its user, key and known_hosts file resolved. */
   private chainFor(host: Host): SshEndpoint[] {
     const knownHostsFile = host.knownHostsFile ?? this.opts.knownHostsFile;
@@ -159,7 +170,7 @@ export class SshPool {
     const key = endpointKey(chain);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { limiter: new ChannelLimiter(this.opts.maxChannelsPerHost) };
+      entry = this.newEntry();
       this.entries.set(key, entry);
     }
     if (entry.client) return Promise.resolve({ ok: true, client: entry.client });

@@ -202,6 +202,12 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdSer
   throw lastError;
 }
 
+/** Write one known_hosts file trusting all the given servers (e.g. for a shared inventory). */
+export async function writeKnownHosts(file: string, servers: Pick<SshdServer, 'hostKeyLine'>[]): Promise<string> {
+  await writeFile(file, servers.map((s) => s.hostKeyLine + '\n').join(''));
+  return file;
+}
+
 /** One inventory host pointing at a test sshd. */
 export interface InventoryHostSpec {
   name: string;

@@ -32,7 +32,8 @@ export interface LinkHeader {
 /** Outcome of link decoding: a header, or why there is none. */
 export type LinkResult = { ok: true; link: LinkHeader } | { ok: false; truncated: boolean; reason: string };
 
-const cut = (what: string): LinkResult => ({ ok: false, truncated: true, reason: `captured bytes end inside the ${what}` });
+/** The captured bytes end inside `header` (the reason is just the header's name). */
+const cut = (header: string): LinkResult => ({ ok: false, truncated: true, reason: header });
 
 /** Decodes an Ethernet II frame header starting at `offset` (also used for VXLAN inner frames). */
 export function decodeEthernet(data: Buffer, offset = 0): LinkResult {

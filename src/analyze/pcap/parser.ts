@@ -66,7 +66,9 @@ export class CaptureParser {
       case 'stopped':
         return { kind: 'stop' };
       case 'magic':
-        return available < 4 ? { kind: 'need', bytes: 4 } : this.detectFormat(buf, pos);
+        if (available < 4) return { kind: 'need', bytes: 4 };
+        // Recognising the magic consumes nothing: parse the header right away.
+        return this.detectFormat(buf, pos) ?? this.step(buf, pos, fileOffset);
       case 'pcap-header':
         return available < 24 ? { kind: 'need', bytes: 24 } : this.pcapHeader(buf, pos);
       case 'pcap-record':
@@ -94,13 +96,14 @@ export class CaptureParser {
     return { kind: 'stop' };
   }
 
-  private detectFormat(buf: Buffer, pos: number): ParseStep {
+  /** Sets the format from the magic number; returns a step only when the magic is unknown. */
+  private detectFormat(buf: Buffer, pos: number): ParseStep | undefined {
     const le = buf.readUInt32LE(pos);
     const be = buf.readUInt32BE(pos);
     if (be === BlockType.SECTION_HEADER) {
       this.info.format = 'pcapng';
       this.state = 'pcapng-block';
-      return { kind: 'need', bytes: 12 };
+      return undefined;
     }
     for (const [value, littleEndian] of [[le, true], [be, false]] as const) {
       if (value === PCAP_MAGIC_MICRO || value === PCAP_MAGIC_NANO) {
@@ -110,7 +113,7 @@ export class CaptureParser {
         this.info.byteOrder = littleEndian ? 'LE' : 'BE';
         this.info.nanosecond = this.nano;
         this.state = 'pcap-header';
-        return { kind: 'need', bytes: 24 };
+        return undefined;
       }
     }
     return this.fail(`not a pcap or pcapng capture (magic 0x${be.toString(16).padStart(8, '0')})`);

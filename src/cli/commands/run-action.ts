@@ -7,6 +7,9 @@ import { exitCodeFor } from '../../engine/summary.js';
 import { ConsoleReporter } from '../../report/console.js';
 import { jsonSummary } from '../../report/json.js';
 import type { HostKeyPolicy } from '../../transport/types.js';
+import type { Severity } from '../../analyze/types.js';
+import { ExitCode } from '../exit-codes.js';
+import { afterRun } from './after-run.js';
 
 export interface RunCliOptions {
   inventory?: string;
@@ -24,6 +27,11 @@ export interface RunCliOptions {
   knownHosts?: string;
   verbose: number;
   json: boolean;
+  templates?: string;
+  bundle: boolean;
+  obfuscate: boolean;
+  redactPattern?: string[];
+  failOn?: Severity;
 }
 
 export async function runCommand(o: RunCliOptions): Promise<number> {
@@ -59,8 +67,11 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       reporters: [new ConsoleReporter({ out: progressOut, live, verbosity: o.verbose })],
       signal: controller.signal,
     });
-    const code = exitCodeFor(summary);
-    if (o.json) process.stdout.write(JSON.stringify(jsonSummary(summary, code), null, 2) + '\n');
+    const after = await afterRun(summary, o);
+    const runCode = exitCodeFor(summary);
+    const code = runCode === ExitCode.ok && after.failOnHit ? ExitCode.findings : runCode;
+    if (o.json) process.stdout.write(JSON.stringify({ ...jsonSummary(summary, code), report: after.reportPath, bundle: after.bundlePath }, null, 2) + '\n');
+    else process.stdout.write(after.lines.join('\n') + '\n');
     return code;
   } finally {
     process.off('SIGINT', onSignal);

@@ -27,6 +27,11 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts; inventories may set UserKnownHostsFile)')
     .option('-v, --verbose', 'more output (repeatable)', (_v, prev: number) => prev + 1, 0)
     .option('--json', 'print the run result as JSON on stdout (progress goes to stderr)', false)
+    .option('--templates <dir>', 'report templates overriding the built-in ones')
+    .option('--no-bundle', 'do not pack the redacted support bundle at the end')
+    .option('--obfuscate', 'bundle: replace IPs, MACs and host names by consistent pseudonyms', false)
+    .option('--redact-pattern <regex>', 'bundle: also redact matches of this regex (repeatable)', collect)
+    .addOption(new Option('--fail-on <severity>', 'exit 5 when a finding of this severity or worse is found').choices(['critical', 'high', 'medium', 'low', 'info']))
     .action(async (o) => {
       if (!Number.isInteger(o.forks) || o.forks < 1) throw new InputError({ path: '--forks', message: `expected a positive integer, got ${o.forks}` });
       const { runCommand } = await import('./run-action.js');

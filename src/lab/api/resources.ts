@@ -8,7 +8,7 @@ import { configMapObjects } from './objects/configmaps.js';
 import { coreEventObject, eventsV1Object } from './objects/events.js';
 import type { KObject, ViewContext } from './objects/meta.js';
 import { namespaceNames, namespaceObject } from './objects/namespaces.js';
-import { nodeObject } from './objects/nodes.js';
+import { nodeLeaseObject, nodeObject } from './objects/nodes.js';
 import { podObject } from './objects/pods.js';
 import { endpointSliceObject, endpointsObject, serviceObject } from './objects/services.js';
 import { labWorkloads, daemonSetObject, deploymentObject } from './objects/workloads.js';
@@ -61,6 +61,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   },
   { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', singularName: 'endpointslice', kind: 'EndpointSlice', namespaced: true, verbs: READ, objects: (c) => defined(c.state.services.map((s) => endpointSliceObject(c, s))) },
   { group: 'events.k8s.io', version: 'v1', resource: 'events', singularName: 'event', kind: 'Event', namespaced: true, verbs: READ, shortNames: ['ev'], objects: (c) => (c.state.events ?? []).map((e) => eventsV1Object(c, e)) },
+  { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singularName: 'lease', kind: 'Lease', namespaced: true, verbs: READ, objects: (c) => c.state.nodes.map((n) => nodeLeaseObject(c, n)) },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], objects: () => [] },
   {
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', singularName: 'customresourcedefinition', kind: 'CustomResourceDefinition', namespaced: false, verbs: READ, shortNames: ['crd', 'crds'],

@@ -1,7 +1,7 @@
 /** `kubectl:` steps: the kubectl binary with the run's kubeconfig and context. */
 import type { Handler, HandlerResult } from '../../engine/types.js';
 import type { KubectlStep } from '../../plan/types.js';
-import { runKubectl } from '../../transport/kubectl.js';
+import { kubectlArgv, runKubectl } from '../../transport/kubectl.js';
 import { quoteArgv, splitArgs } from '../argv.js';
 
 /** Args as given (a list) or split like a shell would, without running one. */
@@ -10,18 +10,11 @@ function kubectlArgs(step: KubectlStep, renderText: (t: string) => string): stri
 }
 
 export const kubectlHandler: Handler<KubectlStep> = {
-  describe: ({ step, renderText, services }) => {
-    const pre = [
-      ...(services.kube.kubeconfig ? ['--kubeconfig', services.kube.kubeconfig] : []),
-      ...(services.kube.context ? ['--context', services.kube.context] : []),
-    ];
-    return quoteArgv(['kubectl', ...pre, ...kubectlArgs(step, renderText)]);
-  },
+  describe: ({ step, renderText, services }) => quoteArgv(['kubectl', ...kubectlArgv(kubectlArgs(step, renderText), services.kube)]),
   async run(exec): Promise<HandlerResult> {
     const outcome = await runKubectl(kubectlArgs(exec.step, exec.renderText), {
       kubeconfig: exec.services.kube.kubeconfig,
       context: exec.services.kube.context,
-      command: '',
       stdout: exec.stdout,
       stderr: exec.stderr,
       signal: exec.signal,

@@ -93,3 +93,16 @@ export function nodeObject(ctx: ViewContext, node: LabNode): KObject {
     },
   };
 }
+
+/** The node's heartbeat Lease in kube-node-lease (what `kubectl describe node` shows as Lease). */
+export function nodeLeaseObject(ctx: ViewContext, node: LabNode): KObject {
+  const renew = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: objectMeta(ctx, 'Lease', node.name, 'kube-node-lease', {
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: objectMeta(ctx, 'Node', node.name, undefined).uid }],
+    }),
+    spec: { holderIdentity: node.name, leaseDurationSeconds: 40, renewTime: renew },
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The request handler: bearer-token check, routing, RBAC knob, and dispatch to discovery,
+ * list/get (selectors, tables), logs, SelfSubjectAccessReview, PATCH and exec upgrades.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
+import { chooseProtocol, parseExecQuery, runExec } from './exec.js';
+import { logFileFor, parseLogOptions, serveLogFile } from './logs.js';
+import type { KObject, ViewContext } from './objects/meta.js';
+import { applyPatch, restartForPatch, workloadChange, type RestartWorkload } from './patch.js';
+import { forbiddenError, reviewAccess, type Policy, type RequestAttributes } from './policy.js';
+import { findType, groupVersion, type ResourceType } from './resources.js';
+import { decodeSelfSubjectAccessReview, isKubeProtobuf } from './proto.js';
+import { parseRoute, tableVersionAccepted, type Route } from './routes.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import type { StateSource } from './state-source.js';
+import { badRequest, internalError, methodNotAllowed, notFound, pathNotFound, unauthorized, type ApiError } from './status.js';
+import { toTable, type IncludeObject } from './table.js';
+import { serveWatch } from './watch.js';
+
+/** What the handler needs from main.ts. */
+export interface HandlerDeps {
+  stateFile: string;
+  source: StateSource;
+  policy: Policy;
+  token: string;
+  /** host:port clients use (in `/api`'s serverAddressByClientCIDRs). */
+  serverAddress: string;
+  restartWorkload: () => Promise<RestartWorkload | undefined>;
+  log: (line: string) => void;
+}
+
+type ResourceRoute = Extract<Route, { kind: 'resource' }>;
+const isWatch = (url: URL) => ['true', '1'].includes(url.searchParams.get('watch') ?? '');
+const isError = (v: unknown): v is ApiError => typeof v === 'object' && v !== null && 'code' in v && 'body' in v && (v as ApiError).body?.kind === 'Status';
+
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: ApiError): void {
+  sendJson(res, e.code, e.body);
+}
+
+/** Constant-time bearer token check. */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1].trim());
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
+  return (await readRawBody(req, limit)).toString('utf8');
+}
+
+async function readRawBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function attributesFor(route: ResourceRoute, verb: string): RequestAttributes {
+  return { verb, group: route.group, resource: route.resource, subresource: route.subresource, namespace: route.namespace, name: route.name };
+}
+
+/** Objects of a type in the route's namespace (all namespaces when none is given). */
+function scopedObjects(ctx: ViewContext, type: ResourceType, namespace: string | undefined): KObject[] {
+  const all = type.objects(ctx);
+  const scoped = namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  // The real server lists in storage-key order: namespace, then name.
+  const key = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  return scoped.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function findObject(ctx: ViewContext, type: ResourceType, route: ResourceRoute): KObject | ApiError {
+  const obj = scopedObjects(ctx, type, type.namespaced ? route.namespace : undefined).find((o) => o.metadata.name === route.name);
+  return obj ?? notFound(type.resource, route.name ?? '', type.group);
+}
+
+/** Validates the route against the served types: the type, or the 404 to answer. */
+function resolveType(ctx: ViewContext, route: ResourceRoute): ResourceType | ApiError {
+  const type = findType(ctx, route.group, route.version, route.resource);
+  if (!type) return pathNotFound(`/${route.group ? 'apis/' + route.group : 'api'}/${route.version}/${route.resource}`);
+  if (route.namespace !== undefined && !type.namespaced) return pathNotFound(`namespaces/${route.namespace}/${route.resource}`);
+  if (route.subresource && !type.subresources?.[route.subresource]) return pathNotFound(`${route.resource}/${route.name}/${route.subresource}`);
+  return type;
+}
+
+/** Builds the request handlers for one server. */
+export function createHandlers(deps: HandlerDeps) {
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => chooseProtocol(offered) });
+
+  async function list(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, type: ResourceType, route: ResourceRoute, watchName?: string) {
+    const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+    if (!labels.ok) return sendError(res, badRequest(labels.error));
+    const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+    if (!fields.ok) return sendError(res, badRequest(fields.error));
+    const select = (c: ViewContext) =>
+      scopedObjects(c, type, route.namespace).filter((o) => labels.matches(o.metadata.labels) && fields.matches(o) && (watchName === undefined || o.metadata.name === watchName));
+    if (isWatch(url)) {
+      const include = (url.searchParams.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+      return serveWatch(req, res, url, { source: deps.source, resource: type.resource, select, tableVersion: tableVersionAccepted(req.headers.accept), include });
+    }
+    respondObjects(req, res, url, ctx, type, select(ctx), true);
+  }
+
+  function respondObjects(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, type: ResourceType, items: KObject[], asList: boolean) {
+    const tableVersion = tableVersionAccepted(req.headers.accept);
+    if (tableVersion) {
+      const include = (url.searchParams.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+      const [, v] = tableVersion.split('/');
+      return sendJson(res, 200, toTable(type.resource, items, tableVersion, include, ctx.resourceVersion), `application/json;as=Table;v=${v};g=meta.k8s.io`);
+    }
+    if (!asList) return sendJson(res, 200, items[0]);
+    // Built-in lists carry kind/apiVersion on the list only; custom resources keep them per item.
+    const custom = type.group.endsWith('projectcalico.org');
+    const listItems = custom ? items : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+    sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: ctx.resourceVersion }, items: listItems });
+  }
+
+  async function patch(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, type: ResourceType, route: ResourceRoute) {
+    if (type.kind !== 'DaemonSet' && type.kind !== 'Deployment') return sendError(res, methodNotAllowed(`the lab does not support patching ${type.resource}`));
+    const current = findObject(ctx, type, route);
+    if (isError(current)) return sendError(res, current);
+    const patched = applyPatch(current, String(req.headers['content-type'] ?? ''), await readBody(req));
+    if (isError(patched)) return sendError(res, patched);
+    const change = workloadChange(current, patched, type.resource);
+    if (isError(change)) return sendError(res, change);
+    if (url.searchParams.get('dryRun') === 'All' || !change.changed) return sendJson(res, 200, patched);
+    const failed = await restartForPatch(deps.stateFile, await deps.restartWorkload(), type.kind, route.namespace ?? '', route.name ?? '', change.annotations);
+    if (failed) return sendError(res, failed);
+    const fresh = findObject(await deps.source.current(), type, route);
+    if (isError(fresh)) return sendError(res, fresh);
+    deps.log(`patched ${type.kind} ${route.namespace}/${route.name}: restarted`);
+    sendJson(res, 200, fresh);
+  }
+
+  async function resource(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, route: ResourceRoute) {
+    const type = resolveType(ctx, route);
+    if (isError(type)) return sendError(res, type);
+    const method = req.method ?? 'GET';
+    const verb =
+      method === 'GET' ? (route.subresource === 'exec' ? 'create' : isWatch(url) ? 'watch' : route.name ? 'get' : 'list')
+      : method === 'POST' ? 'create'
+      : method === 'PATCH' ? 'patch'
+      : undefined;
+    if (!verb || !type.verbs.includes(verb) && !route.subresource) {
+      return sendError(res, methodNotAllowed(`the server does not allow this method on the requested resource`));
+    }
+    const attrs = attributesFor(route, verb);
+    if (await deps.policy.denies(attrs)) return sendError(res, forbiddenError(attrs));
+
+    if (type.resource === 'selfsubjectaccessreviews') {
+      if (method !== 'POST' || route.name) return sendError(res, methodNotAllowed('only create is supported'));
+      let body: unknown;
+      try {
+        const raw = await readRawBody(req);
+        body = isKubeProtobuf(raw) ? decodeSelfSubjectAccessReview(raw) : JSON.parse(raw.toString('utf8'));
+      } catch (err) {
+        return sendError(res, badRequest(`error decoding SelfSubjectAccessReview: ${(err as Error).message}`));
+      }
+      return sendJson(res, 201, await reviewAccess(deps.policy, body));
+    }
+    if (method === 'PATCH') return route.name ? patch(req, res, url, ctx, type, route) : sendError(res, methodNotAllowed('PATCH needs an object name'));
+    if (method !== 'GET') return sendError(res, methodNotAllowed(`the lab API server does not support ${method} on ${type.resource}`));
+    if (!route.name) return list(req, res, url, ctx, type, route);
+    if (!route.subresource && isWatch(url)) return list(req, res, url, ctx, type, route, route.name);
+    if (route.subresource === 'exec') return sendError(res, badRequest('Upgrade request required'));
+    if (route.subresource === 'log') {
+      const opts = parseLogOptions(url.searchParams);
+      if (isError(opts)) return sendError(res, opts);
+      const pod = ctx.state.pods.find((p) => p.namespace === route.namespace && p.name === route.name);
+      const target = logFileFor(ctx.state, pod, route.name, opts);
+      if (isError(target)) return sendError(res, target);
+      const failed = await serveLogFile(res, target.file, opts, opts.previous);
+      return failed ? sendError(res, failed) : undefined;
+    }
+    const obj = findObject(ctx, type, route);
+    if (isError(obj)) return sendError(res, obj);
+    respondObjects(req, res, url, ctx, type, [obj], false);
+  }
+
+  /** Plain HTTP requests. */
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://lab.invalid');
+    res.on('finish', () => deps.log(`${req.method} ${url.pathname}${url.search} ${res.statusCode}`));
+    try {
+      if (!authorized(req, deps.token)) return sendError(res, unauthorized());
+      const ctx = await deps.source.current();
+      const route = parseRoute(url.pathname);
+      const missing = () => sendError(res, pathNotFound(url.pathname));
+      switch (route.kind) {
+        case 'version':
+          return sendJson(res, 200, versionInfo());
+        case 'health':
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          return void res.end('ok');
+        case 'coreVersions':
+          return sendJson(res, 200, coreVersions(deps.serverAddress));
+        case 'groupList':
+          return sendJson(res, 200, apiGroupList(ctx));
+        case 'group': {
+          const g = apiGroup(ctx, route.group);
+          return g ? sendJson(res, 200, g) : missing();
+        }
+        case 'resourceList': {
+          const l = apiResourceList(ctx, route.group, route.version);
+          return l ? sendJson(res, 200, l) : missing();
+        }
+        case 'resource':
+          return await resource(req, res, url, ctx, route);
+        default:
+          return missing();
+      }
+    } catch (err) {
+      deps.log(`error on ${req.method} ${url.pathname}: ${(err as Error).stack}`);
+      if (!res.headersSent) sendError(res, internalError((err as Error).message));
+      else res.destroy();
+    }
+  }
+
+  function rejectUpgrade(socket: Duplex, e: ApiError): void {
+    const text = JSON.stringify(e.body);
+    const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[e.code] ?? 'Error';
+    socket.end(`HTTP/1.1 ${e.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
+
+  /** Websocket upgrades: only pod exec. */
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://lab.invalid');
+    socket.on('error', () => undefined);
+    try {
+      if (!authorized(req, deps.token)) return rejectUpgrade(socket, unauthorized());
+      const ctx = await deps.source.current();
+      const route = parseRoute(url.pathname);
+      if (route.kind !== 'resource' || route.resource !== 'pods' || route.subresource !== 'exec' || !route.name || !route.namespace) {
+        return rejectUpgrade(socket, pathNotFound(url.pathname));
+      }
+      const attrs = attributesFor(route, 'create');
+      if (await deps.policy.denies(attrs)) return rejectUpgrade(socket, forbiddenError(attrs));
+      const pod = ctx.state.pods.find((p) => p.namespace === route.namespace && p.name === route.name);
+      if (!pod) return rejectUpgrade(socket, notFound('pods', route.name));
+      const q = parseExecQuery(url.searchParams);
+      if (!q.argv.length) return rejectUpgrade(socket, badRequest('you must specify at least 1 command'));
+      const container = q.container ?? pod.containers[0]?.name;
+      const c = pod.containers.find((x) => x.name === container);
+      if (!c) return rejectUpgrade(socket, badRequest(`container ${container} is not valid for pod ${pod.name}`));
+      if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return rejectUpgrade(socket, badRequest(`cannot exec into a container in a completed pod; current phase is ${pod.phase}`));
+      if (c.waitingReason || pod.phase === 'Pending') return rejectUpgrade(socket, internalError(`unable to upgrade connection: container not found ("${c.name}")`));
+      const netns = pod.hostNetwork || !pod.netns ? ctx.state.nodes.find((n) => n.name === pod.node)?.netns : pod.netns;
+      if (!netns) return rejectUpgrade(socket, internalError(`pod ${pod.name} has no network namespace in the lab`));
+      deps.log(`UPGRADE ${url.pathname}${url.search} protocols=${req.headers['sec-websocket-protocol'] ?? ''}`);
+      wss.handleUpgrade(req, socket, head, (ws) => runExec(ws, { netns, argv: q.argv, stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, tty: q.tty }, deps.log));
+    } catch (err) {
+      deps.log(`error on upgrade ${url.pathname}: ${(err as Error).stack}`);
+      rejectUpgrade(socket, internalError((err as Error).message));
+    }
+  }
+
+  return { onRequest, onUpgrade, close: () => wss.close() };
+}
