@@ -88,7 +88,8 @@ export function matrixPatterns(m: ConnectivityMatrix): MatrixPatterns {
     },
     dns: {
       internalFailedFrom: sorted(internal.filter((r) => !r.ok).map((r) => r.fromNode)),
-      externalFailedFrom: sorted(external.filter((r) => !r.ok).map((r) => r.fromNode)),
+      // External-only failures: nodes whose cluster lookups fail too are a different pattern.
+      externalFailedFrom: sorted(external.filter((r) => !r.ok && !internal.some((i) => i.fromNode === r.fromNode && !i.ok)).map((r) => r.fromNode)),
       internalOk: internal.filter((r) => r.ok).length,
       externalOk: external.filter((r) => r.ok).length,
       results: dns.filter((r) => !r.ok),

@@ -12,7 +12,7 @@ type Scope = 'node' | 'any';
 const EXPLAINS: Record<string, Record<string, Scope>> = {
   'overlay-port-blocked': { 'cross-node-pod-failure': 'node', 'vxlan-packets-lost': 'node', 'dns-internal-failure': 'node', 'clusterip-failure': 'node' },
   'forward-policy-drop': { 'cross-node-pod-failure': 'node', 'same-node-pod-failure': 'node', 'vxlan-not-sent': 'node', 'dns-internal-failure': 'node', 'dns-external-failure': 'node', 'clusterip-failure': 'node', 'pod-node-failure': 'node' },
-  'ip-forward-disabled': { 'cross-node-pod-failure': 'node', 'vxlan-not-sent': 'node', 'dns-internal-failure': 'node', 'dns-external-failure': 'node', 'clusterip-failure': 'node' },
+  'ip-forward-disabled': { 'cross-node-pod-failure': 'node', 'vxlan-not-sent': 'node', 'pod-node-failure': 'node', 'dns-internal-failure': 'node', 'dns-external-failure': 'node', 'clusterip-failure': 'node' },
   'br-netfilter-missing': { 'clusterip-failure': 'node' },
   'mtu-mismatch': { 'large-packet-failure': 'node' },
   'vxlan-checksum-offload': { 'clusterip-failure': 'node' },

@@ -82,7 +82,7 @@ async function bundleText(job: FileJob, record: BundledFile, dest: string, cut: 
     heldAtEndIsSecret: cut && !tail,
   });
   const note = (where: string) =>
-    `[netdiag: truncated — kept the ${where} ${budget.keepBytes} of ${file.bytes} bytes (${budget.reason}); see bundle-manifest.json]\n`;
+    `[netdiag: truncated - kept the ${where} ${budget.keepBytes} of ${file.bytes} bytes (${budget.reason}); see bundle-manifest.json]\n`;
   const lines = new LineTransform(redactor, {
     skipLeadingPartial: tail && start > 0,
     discardFirstBytes: tail ? file.bytes - budget.keepBytes - start : 0,
@@ -115,7 +115,7 @@ async function bundleBinary(job: FileJob, record: BundledFile, dest: string, cut
     if (cut && !job.obfuscator) stages.push(new CaptureLimiter(file.pcap, budget.keepBytes));
     const masker = new BinaryMasker(job.redact, job.userPatterns);
     stages.push(masker);
-    const { bytes, sha256 } = await writeThrough(createReadStream(input), stages, dest);
+    const { bytes, sha256 } = await writeThrough(createReadStream(input, { highWaterMark: 1024 * 1024 }), stages, dest);
     return { ...record, bundledBytes: bytes, sha256, redactions: masker.counts };
   } finally {
     for (const t of temps) await rm(t, { force: true });

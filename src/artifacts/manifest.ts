@@ -34,6 +34,8 @@ export interface StepRecord {
   kind: string;
   remediation: boolean;
   targets: TargetRecord[];
+  /** Files the step wrote once for all targets (e.g. the VXLAN flow table). */
+  files?: FileRecord[];
 }
 
 export interface ManifestData {

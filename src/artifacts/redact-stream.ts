@@ -92,7 +92,7 @@ export class LineTransform extends Transform {
 }
 
 /** Bytes kept back between windows so a secret split across chunks is still seen whole. */
-const OVERLAP = 64 * 1024;
+const OVERLAP = 16 * 1024;
 
 /**
  * Masks secrets in binary data with `*`, keeping every length and offset (pcap records stay

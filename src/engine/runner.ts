@@ -13,7 +13,8 @@ import { executeTarget } from './execute-target.js';
 import { WorkQueue } from './queue.js';
 import { RegisteredStore } from './registered.js';
 import { countInto, emptyRecap, type HostRecap, type RunSummary } from './summary.js';
-import type { HandlerTable, RunServices, Target, TemplateContext } from './types.js';
+import { ArtifactFile } from '../artifacts/writer.js';
+import type { Handler, HandlerTable, RunServices, Target, TemplateContext } from './types.js';
 
 export interface RunInput {
   plan: Plan;
@@ -78,6 +79,7 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
   const runStep = async (step: Step, captureWindow?: { started(): void; done: Promise<void> }, perTargetStarted?: () => void) => {
     const stepRec = manifest.step({ index: step.index, id: step.id, name: step.name, kind: step.kind, remediation: step.remediation });
     const targets = targetsOf(step);
+    const results: { target: Target; status: string; data?: unknown }[] = [];
     reporter.onStepStart(step, targets.map((t) => t.name));
     await Promise.all(
       targets.map(async (target) => {
@@ -106,6 +108,7 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
             return executeTarget({ step, target, ctx, handler: input.handlers[step.kind] as never, services, runSignal: input.signal, log: reporter.onLog, captureWindow: window });
           });
           if (!out) return;
+          results.push({ target, status: out.record.status, data: out.registered.data });
           record(step, stepRec, out.record);
           if (step.register) registered.set(step.register, target.kind === 'host' ? target.name : undefined, out.registered);
         } finally {
@@ -113,6 +116,15 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
         }
       }),
     );
+    const handler = input.handlers[step.kind] as Handler<Step>;
+    if (handler.afterStep && results.length > 0) {
+      try {
+        stepRec.files = await handler.afterStep({ step, results, services, openFile: (rel) => ArtifactFile.open(services.runDir, rel) });
+      } catch (err) {
+        reporter.onLog(`${step.id}: step summary failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      void manifest.save();
+    }
     reporter.onStepEnd(step, stepRec.targets);
   };
 

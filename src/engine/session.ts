@@ -17,6 +17,7 @@ import { multiplex, type Reporter } from '../report/reporter.js';
 import { handlers } from '../steps/registry.js';
 import { SshPool } from '../transport/ssh-pool.js';
 import type { HostKeyPolicy } from '../transport/types.js';
+import type { KubeSession } from '../transport/kube-session.js';
 import { runPlan } from './runner.js';
 import type { RunSummary } from './summary.js';
 import type { RunServices } from './types.js';
@@ -77,9 +78,14 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const reporter = multiplex(opts.reporters);
   const cleanups: (() => Promise<void>)[] = [];
   const ssh = new SshPool({ hostKeyPolicy: opts.hostKeyPolicy, knownHostsFile: opts.knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts') });
+  let kubeSession: Promise<KubeSession | { error: string }> | undefined;
   const services: RunServices = {
     ssh,
-    kube: { kubeconfig: opts.kubeconfig, context: opts.context },
+    kube: {
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      session: () => (kubeSession ??= import('../transport/kube-session.js').then(({ KubeSession }) => KubeSession.open({ kubeconfig: opts.kubeconfig, context: opts.context }))),
+    },
     inventory,
     runDir: runDir.dir,
     check: opts.check,
@@ -93,7 +99,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   } finally {
     // Probe workloads and the like are removed even after a failure or Ctrl-C.
     for (const fn of cleanups.reverse()) await fn().catch((err) => reporter.onLog(`cleanup failed: ${String(err)}`));
-    ssh.closeAll();
+    await ssh.closeAll();
     manifest.data.hostKeys = ssh.hostKeyRecords();
     manifest.data.status = summary?.status ?? (opts.signal.aborted ? 'interrupted' : 'failed');
     manifest.data.endedAt = new Date().toISOString();

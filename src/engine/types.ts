@@ -9,6 +9,7 @@ import type { Step, StepKind } from '../plan/types.js';
 import type { ArtifactFile } from '../artifacts/writer.js';
 import type { TargetStatus } from '../artifacts/manifest.js';
 import type { SshPool } from '../transport/ssh-pool.js';
+import type { KubeSession } from '../transport/kube-session.js';
 
 /** What a step runs against: an inventory host, or once for the whole run (local / API). */
 export type Target = { kind: 'host'; name: string; host: Host } | { kind: 'run'; name: 'localhost' };
@@ -26,7 +27,8 @@ export interface TemplateContext {
 /** Services shared by every handler in a run (lazily created where expensive). */
 export interface RunServices {
   ssh: SshPool;
-  kube: { kubeconfig?: string; context?: string };
+  /** The run's Kubernetes target; `session()` connects lazily, once, and reports why it cannot. */
+  kube: { kubeconfig?: string; context?: string; session(): Promise<KubeSession | { error: string }> };
   inventory?: Inventory;
   runDir: string;
   check: boolean;
@@ -74,6 +76,18 @@ export interface Handler<S extends Step> {
   /** The exact command/operation, shown in the manifest and for would-run under --check. */
   describe(exec: Pick<StepExecution<S>, 'step' | 'target' | 'renderShell' | 'renderText' | 'services'>): string;
   run(exec: StepExecution<S>): Promise<HandlerResult>;
+  /**
+   * Optional step-level finish after every target ran (e.g. the cluster-wide VXLAN flow table
+   * built from all nodes' captures). Files it writes are recorded on the step.
+   */
+  afterStep?(done: StepCompletion<S>): Promise<import('../artifacts/writer.js').FileRecord[]>;
+}
+
+export interface StepCompletion<S extends Step> {
+  step: S;
+  results: { target: Target; status: string; data?: unknown }[];
+  openFile(relPath: string): Promise<ArtifactFile>;
+  services: RunServices;
 }
 
 /** One handler per step kind; a kind without a handler fails to compile. */

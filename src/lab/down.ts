@@ -11,7 +11,7 @@ import type { LabState } from './model.js';
 import { killProcess } from './processes.js';
 import { claimedSlots, listNetns, listRootLinks, releaseSlot } from './slots.js';
 import { labsRoot, listLabStates, readLabState } from './state.js';
-import { ipBatch, tryRun } from './sh.js';
+import { ipBatch, parallel, tryRun } from './sh.js';
 import { stopControlPlane } from './control-plane.js';
 
 /** What a teardown removed (for the CLI's summary and tests). */
@@ -47,12 +47,12 @@ async function isOurApi(state: LabState, stateFile: string): Promise<boolean> {
 /** Removes namespaces and root links by prefix, killing what still runs inside them. */
 async function sweepPrefix(prefix: string, report: DownReport): Promise<void> {
   const namespaces = (await listNetns()).filter((n) => n.startsWith(prefix));
-  for (const ns of namespaces) {
+  await parallel(namespaces, 8, async (ns) => {
     for (const pid of await pidsIn(ns)) {
       await killProcess({ pid, role: 'leftover', netns: ns }, 1000);
       report.killed.push(pid);
     }
-  }
+  });
   if (namespaces.length) await ipBatch(namespaces.map((n) => `netns del ${n}`), undefined, { force: true }).catch(() => undefined);
   report.netns.push(...namespaces);
   const links = (await listRootLinks()).filter((l) => l.startsWith(prefix));

@@ -6,7 +6,10 @@
  */
 import type { LabNode, LabState } from './model.js';
 import { net24 } from './addressing.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ipBatch, iptablesRestore, nsRun } from './sh.js';
+import { nodeRunFlannelDir } from './ssh.js';
 
 export const FLANNEL_MTU = 1450;
 export const FLANNEL_PORT = 8472;
@@ -84,4 +87,10 @@ export async function setupFlannelNode(state: LabState, node: LabNode): Promise<
   );
   await syncVxlanPeers(state, node, 'flannel.1');
   await iptablesRestore(node.netns, flannelIptables(state, node), { noflush: true });
+  await writeFile(join(await nodeRunFlannelDir(state, node), 'subnet.env'), subnetEnv(state, node));
+}
+
+/** flanneld's /run/flannel/subnet.env (what the flannel CNI plugin reads). */
+export function subnetEnv(state: LabState, node: LabNode): string {
+  return `FLANNEL_NETWORK=${state.clusterCIDR}\nFLANNEL_SUBNET=${net24(node.podCIDR)}.1/24\nFLANNEL_MTU=${FLANNEL_MTU}\nFLANNEL_IPMASQ=true\n`;
 }

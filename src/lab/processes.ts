@@ -28,15 +28,27 @@ export function isAlive(p: LabProcess): boolean {
 }
 
 /**
- * Starts `argv` inside `netns` (optionally in its own UTS namespace with `hostname`), detached,
- * with stdout/stderr appended to `logFile`. `ip netns exec` and `unshare` exec their child, so
- * the pid we record is the server's own.
+ * Starts `argv` inside `netns` (optionally in its own UTS namespace with `hostname`, and its own
+ * mount namespace with `binds` — per-node files such as /run/flannel/subnet.env), detached,
+ * with stdout/stderr appended to `logFile`. `unshare`, `sh` and `ip netns exec` all exec
+ * their child, so the pid we record is the server's own.
  */
-export async function spawnInNetns(opts: { netns: string; argv: string[]; role: string; logFile: string; hostname?: string }): Promise<LabProcess> {
+export async function spawnInNetns(opts: {
+  netns: string;
+  argv: string[];
+  role: string;
+  logFile: string;
+  hostname?: string;
+  binds?: { source: string; target: string }[];
+}): Promise<LabProcess> {
   const { netns, argv, role, logFile, hostname } = opts;
+  const binds = opts.binds ?? [];
   const fd = openSync(logFile, 'a');
   const inNs = ['ip', 'netns', 'exec', netns, ...argv];
-  const full = hostname ? ['unshare', '--uts', '--', 'sh', '-c', 'hostname "$1" && shift && exec "$@"', 'sh', hostname, ...inNs] : inNs;
+  // sh: set the hostname, bind each (source, target) pair, then exec the server.
+  const script = 'hostname "$1" && shift && while [ "$1" != "--" ]; do mkdir -p "$2" && mount --bind "$1" "$2" || exit 1; shift 2; done; shift; exec "$@"';
+  const unshare = ['unshare', '--uts', ...(binds.length ? ['--mount', '--propagation', 'private'] : []), '--'];
+  const full = hostname ? [...unshare, 'sh', '-c', script, 'sh', hostname, ...binds.flatMap((b) => [b.source, b.target]), '--', ...inNs] : inNs;
   const child = spawn(full[0], full.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const pid = child.pid;

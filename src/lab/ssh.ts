@@ -15,6 +15,13 @@ function nodeDir(state: LabState, node: LabNode): string {
   return join(state.dir, 'nodes', node.name);
 }
 
+/** The node's own /run/flannel (bind-mounted for its sshd; flannel.ts writes subnet.env there). */
+export async function nodeRunFlannelDir(state: LabState, node: LabNode): Promise<string> {
+  const dir = join(nodeDir(state, node), 'run-flannel');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 /** Generates the lab user key and every node's host key; fills node.hostKey. */
 export async function generateKeys(state: LabState): Promise<void> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `netdiag-lab-${state.name}`, '-f', state.files.sshKey]);
@@ -68,6 +75,8 @@ export async function startSshds(state: LabState): Promise<void> {
       role: `sshd ${node.name}`,
       logFile: join(logDir, `sshd-${node.name}.log`),
       hostname: node.name,
+      // What flanneld writes on a real node (subnet.env), visible to SSH sessions only.
+      binds: state.cni === 'flannel' && !state.nodesOnly ? [{ source: await nodeRunFlannelDir(state, node), target: '/run/flannel' }] : [],
     });
     node.sshdPid = proc.pid;
     state.processes.push(proc);

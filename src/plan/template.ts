@@ -33,7 +33,8 @@ export interface TemplateContext {
 }
 
 const hb = Handlebars.create();
-const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log']);
+// `log` is left out on purpose: it would print to netdiag's console from inside a template.
+const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup']);
 const USER_HELPERS: Record<string, (...args: unknown[]) => unknown> = {
   default: (value, fallback) => (value === undefined || value === null || value === '' ? fallback : value),
   join: (list, sep) => (Array.isArray(list) ? list.map(String).join(typeof sep === 'string' ? sep : ',') : list),

@@ -25,7 +25,7 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
   if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`;
-  if (typeof v === 'number') return Number.isInteger(v) ? `a number (${v})` : `a number (${v})`;
+  if (typeof v === 'number') return `a number (${v})`;
   return `${typeof v} (${String(v)})`;
 }
 

@@ -6,13 +6,14 @@ import type { HandlerTable } from '../engine/types.js';
 import { kubectlHandler } from './kubectl/handler.js';
 import { localHandler } from './local/handler.js';
 import { sshHandler } from './ssh/handler.js';
+import { k8sHandler } from './k8s/handler.js';
 import { unavailable } from './unavailable.js';
 
 export const handlers: HandlerTable = {
   ssh: sshHandler,
   local: localHandler,
   kubectl: kubectlHandler,
-  k8s: unavailable('k8s'),
+  k8s: k8sHandler,
   probe: unavailable('probe'),
   capture: unavailable('capture'),
 };

@@ -41,7 +41,6 @@ export async function runLocal(req: LocalExecRequest): Promise<ExecOutcome> {
     buffer: false, // output goes to the caller's writables, never into memory
     reject: false,
     detached: true,
-    cleanup: true,
     stripFinalNewline: false,
   });
   subprocess.stdout?.pipe(req.stdout, { end: false });

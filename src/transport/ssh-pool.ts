@@ -90,35 +90,30 @@ export class SshPool {
       durationMs: Math.round(performance.now() - started),
     });
     const aborted = (when: string) => finish({ status: abortStatus(req.signal), exitCode: null, error: `aborted ${when}` });
+    const chain = this.chainFor(host);
+    const connection = await raceAbort(this.acquire(chain), req.signal);
+    if (connection === ABORTED) return aborted('while connecting');
+    if (!connection.ok) return finish({ status: 'unreachable', exitCode: null, error: connection.error });
+    const entry = this.entries.get(endpointKey(chain)) ?? this.newEntry(); // gone only after closeAll()
+    const release = await entry.limiter.acquire(req.signal);
+    if (!release) return aborted('while waiting for a free channel');
     try {
-      const chain = this.chainFor(host);
-      const connection = await raceAbort(this.acquire(chain), req.signal);
-      if (connection === ABORTED) return aborted('while connecting');
-      if (!connection.ok) return finish({ status: 'unreachable', exitCode: null, error: connection.error });
-      const entry = this.entries.get(endpointKey(chain)) ?? this.newEntry(); // gone only after closeAll()
-      const release = await entry.limiter.acquire(req.signal);
-      if (!release) return aborted('while waiting for a free channel');
-      try {
-        const target = chain[chain.length - 1];
-        const label = `${target.user}@${target.host}:${target.port}`;
-        // The request decides; the inventory (ansible_become / ansible_become_user) fills gaps.
-        const effective: ExecRequest = {
-          ...req,
-          become: req.become ?? host.become,
-          becomeUser: req.becomeUser ?? host.becomeUser,
-        };
-        const settings = { killGraceMs: this.opts.killGraceMs, label };
-        return finish(await execOnClient(connection.client, effective, settings));
-      } finally {
-        release();
-      }
-    } catch (err) {
-      // Only a bug lands here; still report it as a value so one host cannot stop the run.
-      return finish({ status: 'failed', exitCode: null, error: `internal ssh error: ${(err as Error).stack ?? err}` });
+      const target = chain[chain.length - 1];
+      const label = `${target.user}@${target.host}:${target.port}`;
+      // The request decides; the inventory (ansible_become / ansible_become_user) fills gaps.
+      const effective: ExecRequest = {
+        ...req,
+        become: req.become ?? host.become,
+        becomeUser: req.becomeUser ?? host.becomeUser,
+      };
+      const settings = { killGraceMs: this.opts.killGraceMs, label };
+      return finish(await execOnClient(connection.client, effective, settings));
+    } finally {
+      release();
     }
   }
 
-  /** Host-key decisions so far (one per endpoint, latest wins), for the run manifest. */
+  /** Host-key decisions so far (one per known_hosts file × host, latest wins), for the run manifest. */
   hostKeyRecords(): HostKeyRecord[] {
     return [...this.records.values()];
   }
@@ -203,7 +198,7 @@ export class SshPool {
         readyTimeoutMs: this.opts.readyTimeoutMs,
         keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
         keepaliveCountMax: this.opts.keepaliveCountMax,
-        onHostKey: (record) => this.records.set(endpointKey([target]), record),
+        onHostKey: (record) => this.records.set(`${record.knownHostsFile}\0${record.host}`, record),
         onClosed: () => {
           // Forget a dead connection so the next exec reconnects (only if it is still ours).
           const entry = this.entries.get(key);

@@ -3,7 +3,8 @@
  * @kubernetes/client-node, on a synthetic lab (real network namespaces for nodes and pods,
  * log files, events) built by lab-api-fixture.ts. Needs root, kubectl, ip and openssl.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
@@ -186,6 +187,24 @@ describe.skipIf(missing.length > 0)('lab API server (real kubectl, client-node)'
     expect(noPrev.stderr).toContain('Error from server (BadRequest): previous terminated container "kube-proxy" in pod "kube-proxy-x7k2p" not found');
     const badContainer = await k('logs', '-n', 'default', 'web-0', '-c', 'nope');
     expect(badContainer.stderr).toContain('container nope is not valid for pod web-0');
+  });
+
+  it('kubectl logs -f streams what is appended to the log file', async () => {
+    const file = join(fx.state.files.logsDir, 'kube-system_coredns-5d78c9869d-x2x7q_coredns.log');
+    const child = execa('kubectl', ['--kubeconfig', kubeconfig, 'logs', '-f', '-n', 'kube-system', 'coredns-5d78c9869d-x2x7q'], { env: { HOME: home }, reject: false, timeout: 60_000 });
+    let out = '';
+    const seen = new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('[INFO] appended later')) resolve();
+      });
+    });
+    while (!out.includes('CoreDNS-1.11.3')) await new Promise((r) => setTimeout(r, 50));
+    await appendFile(file, '[INFO] appended later\n');
+    await seen;
+    child.kill('SIGTERM');
+    await child;
+    expect(out).toBe('.:53\nCoreDNS-1.11.3\nlinux/amd64, go1.21.11, a6338e9\n[INFO] appended later\n');
   });
 
   it('kubectl exec: both streams and the exit code of a failing command', async () => {
@@ -373,7 +392,9 @@ describe.skipIf(missing.length > 0)('lab API server (real kubectl, client-node)'
     it('readNamespacedPodLog with tailLines and previous', async () => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const log = await core.readNamespacedPodLog({ name: 'coredns-5d78c9869d-x2x7q', namespace: 'kube-system', tailLines: 2 });
-      expect(log).toBe('CoreDNS-1.11.3\nlinux/amd64, go1.21.11, a6338e9\n');
+      expect(log).toBe('linux/amd64, go1.21.11, a6338e9\n[INFO] appended later\n');
+      const limited = await core.readNamespacedPodLog({ name: 'kube-proxy-m4qzt', namespace: 'kube-system', limitBytes: 5 });
+      expect(limited).toBe('I1203');
       await expect(core.readNamespacedPodLog({ name: 'coredns-5d78c9869d-x2x7q', namespace: 'kube-system', previous: true })).rejects.toMatchObject({ code: 400 });
     });
 
@@ -398,6 +419,24 @@ describe.skipIf(missing.length > 0)('lab API server (real kubectl, client-node)'
       const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
       const r = await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system' } } } });
       expect(r.status?.allowed).toBe(true);
+    });
+
+    it('AppsV1Api patches (JSON patch by default, merge patch via setHeaderOptions) restart the workload', async () => {
+      const apps = kc.makeApiClient(k8s.AppsV1Api);
+      const calls = async () => (await readFile(fx.restartCalls, 'utf8')).trim().split('\n').length;
+      const before = await calls();
+      const at = new Date().toISOString();
+      const ds = await apps.patchNamespacedDaemonSet({
+        name: 'kube-proxy', namespace: 'kube-system',
+        body: [{ op: 'add', path: '/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt', value: at }],
+      });
+      expect(ds.metadata?.generation).toBe(3);
+      const dep = await apps.patchNamespacedDaemonSet(
+        { name: 'netdiag-probe', namespace: 'default', body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      expect(dep.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(at);
+      expect(await calls()).toBe(before + 2);
     });
 
     it('Watch streams a MODIFIED event when the state file changes', async () => {

@@ -61,7 +61,7 @@ function table(fn: Fn): HandlerTable {
 async function run(steps: Step[], fn: Fn, opts: { check?: boolean; forks?: number; hosts?: string[]; signal?: AbortSignal } = {}) {
   const plan: Plan = { name: 't', file: 'plan.yaml', sha256: 'x', vars: { greeting: 'hi' }, steps };
   const manifest = new Manifest(dir, { netdiag: { version: '0', node: '' }, argv: [], plan: { name: 't', file: '', sha256: '' }, check: !!opts.check, options: {}, status: 'running', startedAt: '', runDir: dir, steps: [] });
-  const services = { ssh: {} as never, kube: {}, runDir: dir, check: !!opts.check, onRunEnd: () => undefined } as RunServices;
+  const services = { ssh: {} as never, kube: { session: async () => ({ error: 'no cluster in unit tests' }) }, runDir: dir, check: !!opts.check, onRunEnd: () => undefined } as RunServices;
   const summary = await runPlan({
     plan, steps, inventory: inventory(opts.hosts ?? ['a', 'b', 'c']), forks: opts.forks ?? 25, extraVars: {}, stamp: 'T', manifest, services,
     handlers: table(fn), reporter: multiplex([]), signal: opts.signal ?? new AbortController().signal,

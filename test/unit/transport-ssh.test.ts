@@ -294,6 +294,20 @@ describe('SshPool against real sshd', () => {
     );
   });
 
+  it('reports a key the server does not accept as unreachable (auth failure)', async () => {
+    const server = servers[2];
+    const strangerKey = `${server.dir}/stranger_key`;
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+    const { outcome } = await run(newPool(), hostFor(server, { privateKeyFile: strangerKey }), 'true');
+    expect(outcome).toMatchObject({
+      status: 'unreachable',
+      error: `authentication failed for ${server.user}@127.0.0.1:${server.port} (key not accepted)`,
+    });
+    const missing = await run(newPool(), hostFor(server, { privateKeyFile: `${server.dir}/no-such-key` }), 'true');
+    expect(missing.outcome.status).toBe('unreachable');
+    expect(missing.outcome.error).toContain(`cannot read private key ${server.dir}/no-such-key`);
+  });
+
   it('gives up on a server that never completes the handshake after readyTimeout', async () => {
     const silent = createServer((socket) => socket.on('error', () => undefined)); // accepts, says nothing
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -51,6 +51,7 @@ export const vxlanEntriesRule: Rule = {
       }
       const problems: string[] = [];
       const evidence: EvidenceRef[] = [];
+      const absent = { routes: [] as string[], neigh: [] as string[], fdb: [] as string[] };
       const pairs: [string, string][] = [];
       for (const peer of nodes) {
         if (peer.name === self) continue;
@@ -62,7 +63,10 @@ export const vxlanEntriesRule: Rule = {
             const c = parseCidr(x.dst);
             return c && cidrText(c) === exp.cidr;
           });
-          if (!r) problems.push(`no route to ${peer.name}'s ${exp.cidr}`);
+          if (!r) {
+            problems.push(`no route to ${peer.name}'s ${exp.cidr}`);
+            absent.routes.push(`${exp.cidr} via ${exp.gw} dev ${dev} onlink`);
+          }
           else if (r.dev !== dev || r.gateway !== exp.gw) {
             problems.push(`route to ${exp.cidr} goes ${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev}, expected via ${exp.gw} dev ${dev} onlink`);
             evidence.push(cite(routes.out, 1, excerptOf(r.raw)));
@@ -70,7 +74,10 @@ export const vxlanEntriesRule: Rule = {
         }
         if (neigh && exp.mac) {
           const n = neigh.value.items.find((x) => x.dst === exp.gw && x.dev === dev);
-          if (!n) problems.push(`no neighbour entry ${exp.gw} lladdr ${exp.mac} dev ${dev}`);
+          if (!n) {
+            problems.push(`no neighbour entry ${exp.gw} lladdr ${exp.mac} dev ${dev}`);
+            absent.neigh.push(`${exp.gw} lladdr ${exp.mac}`);
+          }
           else if (n.lladdr?.toLowerCase() !== exp.mac) {
             problems.push(`neighbour ${exp.gw} has lladdr ${n.lladdr}, ${peer.name}'s VtepMAC is ${exp.mac}`);
             evidence.push(cite(neigh.out, 1, excerptOf(n.raw)));
@@ -78,7 +85,10 @@ export const vxlanEntriesRule: Rule = {
         }
         if (fdb && exp.mac) {
           const f = fdb.value.items.find((x) => x.mac === exp.mac && x.dev === dev);
-          if (!f) problems.push(`no FDB entry ${exp.mac} dev ${dev} dst ${exp.dst}`);
+          if (!f) {
+            problems.push(`no FDB entry ${exp.mac} dev ${dev} dst ${exp.dst}`);
+            absent.fdb.push(`${exp.mac} dst ${exp.dst}`);
+          }
           else if (exp.dst && f.dst !== exp.dst) {
             problems.push(`FDB entry for ${exp.mac} points to ${f.dst}, ${peer.name} is ${exp.dst}`);
             evidence.push(cite(fdb.out, 1, excerptOf(f.raw)));
@@ -87,9 +97,14 @@ export const vxlanEntriesRule: Rule = {
         if (problems.length > before) pairs.push([self, peer.name]);
       }
       if (problems.length) {
-        if (evidence.length === 0) {
-          // Absence is the evidence: cite the files that lack the entries.
-          for (const p of [routes, neigh, fdb]) if (p) evidence.push(cite(p.out, 1, `${p.out.file}: ${dev} entries checked, see summary for what is missing`));
+        // Absence is the evidence: cite each file that lacks entries, with what it does hold.
+        const held = {
+          routes: routes?.value.items.filter((x) => x.dev === dev).map((x) => x.dst) ?? [],
+          neigh: neigh?.value.items.filter((x) => x.dev === dev).map((x) => x.dst) ?? [],
+          fdb: fdb?.value.items.filter((x) => x.dev === dev).map((x) => `${x.mac}→${x.dst}`) ?? [],
+        };
+        for (const [kind, p] of [['routes', routes], ['neigh', neigh], ['fdb', fdb]] as const) {
+          if (p && absent[kind].length) evidence.push(cite(p.out, 1, `${dev} ${kind}: missing ${absent[kind].join(', ')}; present: ${held[kind].join(', ') || 'none'}`));
         }
         findings.push(
           finding({

@@ -74,7 +74,8 @@ async function listAction(o: ListOptions): Promise<number> {
       runOnce: step.runOnce,
     };
   });
-  const allHosts = [...new Set(listed.flatMap((s) => s.hosts ?? []))];
+  const touched = new Set(listed.flatMap((s) => s.hosts ?? []));
+  const allHosts = inventory ? [...inventory.hosts.keys()].filter((n) => touched.has(n)) : [];
 
   if (o.json) {
     const out = { plan: { name: plan.name, file: plan.file, sha256: plan.sha256, steps: plan.steps.length }, inventory: inventory?.file, limit: o.limit, steps: listed, hosts: allHosts };

@@ -1,7 +1,9 @@
 /**
  * Pod logs (`GET …/pods/<pod>/log`) served from `<logsDir>/<ns>_<pod>_<container>[.previous].log`
  * with the kubelet's rules: a container name is required for multi-container pods, `previous`
- * needs a terminated previous instance, `tailLines` counts from the end, `limitBytes` truncates.
+ * needs a terminated previous instance, `tailLines` counts from the end, `limitBytes` truncates,
+ * `follow` streams what is appended. `timestamps`/`sinceSeconds` are accepted and ignored (the
+ * lab's log files carry their own klog timestamps).
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -99,16 +101,44 @@ export async function serveLogFile(res: ServerResponse, file: string, opts: LogO
   const start = opts.tailLines !== undefined && size > 0 ? await tailOffset(file, size, opts.tailLines) : 0;
   const end = opts.limitBytes !== undefined ? Math.min(size, start + opts.limitBytes) : size;
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-  if (end <= start) {
-    res.end();
-    return undefined;
-  }
-  await new Promise<void>((resolve) => {
+  if (end > start) await copyRange(res, file, start, end);
+  if (opts.follow && !previous) await follow(res, file, end, opts.limitBytes === undefined ? Infinity : opts.limitBytes - (end - start));
+  res.end();
+  return undefined;
+}
+
+function copyRange(res: ServerResponse, file: string, start: number, end: number): Promise<void> {
+  return new Promise<void>((resolve) => {
     const rs = createReadStream(file, { start, end: end - 1 });
     rs.on('error', () => resolve());
     rs.on('end', () => resolve());
     rs.pipe(res, { end: false });
   });
-  res.end();
-  return undefined;
+}
+
+/**
+ * `follow=true`: keeps sending what is appended to the file until the client goes, the byte
+ * limit is reached, or the file shrinks or disappears (the lab replaced the container).
+ */
+async function follow(res: ServerResponse, file: string, from: number, budget: number): Promise<void> {
+  let pos = from;
+  let left = budget;
+  let closed = false;
+  res.on('close', () => (closed = true));
+  while (!closed && left > 0) {
+    await new Promise((r) => setTimeout(r, 300));
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      return;
+    }
+    if (size < pos) return;
+    if (size > pos) {
+      const end = Math.min(size, pos + left);
+      await copyRange(res, file, pos, end);
+      left -= end - pos;
+      pos = end;
+    }
+  }
 }

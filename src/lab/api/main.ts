@@ -49,10 +49,19 @@ async function main(): Promise<void> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => void handlers?.onRequest(req, res);
   const server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, onRequest) : createHttpServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void handlers?.onUpgrade(req, socket, head));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(wantedPort, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  try {
+    await listen(wantedPort);
+  } catch (err) {
+    // The recorded port is taken (a restarted lab): any free port will do, the state says which.
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wantedPort === 0) throw err;
+    log(`port ${wantedPort} is in use, choosing a free one`);
+    await listen(0);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 

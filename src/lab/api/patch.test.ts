@@ -29,5 +29,8 @@ describe('PATCH of workloads', () => {
     expect(workloadChange(ds, other, 'daemonsets')).toMatchObject({ code: 422, body: { reason: 'Invalid' } });
     expect(applyPatch(ds, 'application/apply-patch+yaml', '{}')).toMatchObject({ code: 415 });
     expect(applyPatch(ds, 'application/merge-patch+json', '{not json')).toMatchObject({ code: 400 });
+    const bare = { ...ds, spec: { template: { metadata: {}, spec: {} } } };
+    const missingParent = applyPatch(bare, 'application/json-patch+json', JSON.stringify([{ op: 'add', path: '/spec/template/metadata/annotations/x', value: 'y' }]));
+    expect(missingParent).toMatchObject({ code: 422, body: { message: expect.stringContaining('doc is missing path') } });
   });
 });

@@ -36,7 +36,7 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** RFC 6902 JSON patch (add, replace, remove, test) — enough for annotation edits. */
+/** RFC 6902 JSON patch (add, replace, remove, test) — enough for annotation edits; a string on error. */
 function jsonPatch(target: unknown, ops: unknown): unknown | string {
   if (!Array.isArray(ops)) return 'a JSON patch must be an array of operations';
   const doc = structuredClone(target) as Record<string, unknown>;
@@ -46,10 +46,9 @@ function jsonPatch(target: unknown, ops: unknown): unknown | string {
     if (last === undefined) return `invalid path ${op.path}`;
     let cur: any = doc;
     for (const k of keys) {
-      if (!isObject(cur[k]) && !Array.isArray(cur[k])) {
-        if (op.op !== 'add') return `path ${op.path} does not exist`;
-        cur[k] = {};
-      }
+      // Like the real server: `add` does not create missing parents (a classic client bug
+      // that must fail here too, not only on a real cluster).
+      if (!isObject(cur[k]) && !Array.isArray(cur[k])) return `${op.op} operation does not apply: doc is missing path: "${op.path}": missing value`;
       cur = cur[k];
     }
     if (op.op === 'add' || op.op === 'replace') cur[last] = op.value;
@@ -72,7 +71,7 @@ export function applyPatch(obj: KObject, contentType: string, bodyText: string):
   const type = contentType.split(';')[0].trim();
   if (type === 'application/json-patch+json') {
     const out = jsonPatch(obj, body);
-    return typeof out === 'string' ? badRequest(out) : (out as KObject);
+    return typeof out === 'string' ? invalid(obj.kind.toLowerCase() + 's', obj.metadata.name, out) : (out as KObject);
   }
   if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(obj, body) as KObject;
   return { code: 415, body: { ...badRequest(`the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`).body, reason: 'UnsupportedMediaType', code: 415 } };

@@ -5,7 +5,7 @@
  * and says so in api.log.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -64,6 +64,8 @@ export async function ensureTls(labDir: string): Promise<LabTls | undefined> {
     ].join('\n'));
     await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
       '-out', f('server.crt'), '-days', '3650', '-extfile', f('server.ext')]);
+    // The keys are secrets whatever openssl's umask handling does.
+    await Promise.all(['ca.key', 'server.key'].map((k) => chmod(f(k), 0o600)));
   }
   return {
     caPem: await readFile(f('ca.crt'), 'utf8'),
