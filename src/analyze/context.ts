@@ -25,6 +25,8 @@ function usable(out: StepOutput | undefined): out is StepOutput {
 
 export class AnalysisContext {
   private readonly cache = new Map<string, unknown>();
+  /** Parsed outputs per parser function (identity, not name: inline parsers are anonymous). */
+  private readonly parsedCache = new WeakMap<Function, Map<string, unknown>>();
 
   constructor(readonly evidence: EvidenceSet) {}
 
@@ -37,9 +39,11 @@ export class AnalysisContext {
   parsed<T>(step: string, target: string, parser: (text: string) => T): Parsed<T> | undefined {
     const out = this.output(step, target);
     if (!usable(out)) return undefined;
-    const key = `${step}\u0000${target}\u0000${parser.name}`;
-    if (!this.cache.has(key)) this.cache.set(key, parser(out.text));
-    return { target, out, value: this.cache.get(key) as T };
+    let byKey = this.parsedCache.get(parser);
+    if (!byKey) this.parsedCache.set(parser, (byKey = new Map()));
+    const key = `${step}\u0000${target}`;
+    if (!byKey.has(key)) byKey.set(key, parser(out.text));
+    return { target, out, value: byKey.get(key) as T };
   }
 
   /** A cluster step's parsed output. */
@@ -54,6 +58,9 @@ export class AnalysisContext {
   perNode<T>(rule: string, step: string, parser: (text: string) => T): { present: Parsed<T>[]; notChecked: NotChecked[] } {
     const present: Parsed<T>[] = [];
     const notChecked: NotChecked[] = [];
+    if (this.evidence.nodes.length === 0) {
+      notChecked.push({ rule, reason: `not checked: no node targets in this run${this.evidence.outputs.has(step) ? '' : ` (${step} not collected)`}` });
+    }
     for (const node of this.evidence.nodes) {
       const p = this.parsed(step, node, parser);
       if (p) present.push(p);

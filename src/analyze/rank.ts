@@ -94,5 +94,6 @@ export function rankFindings(input: Finding[]): Finding[] {
   const top = all.filter((f) => !folded.has(f));
   const explaining = top.filter((f) => f.explains.length > 0).sort(byStrength);
   const rest = top.filter((f) => f.explains.length === 0).sort((a, b) => SEVERITY[b.severity] - SEVERITY[a.severity] || Number(b.rootCause) - Number(a.rootCause) || byStrength(a, b));
-  return [...explaining, ...rest, ...all.filter((f) => folded.has(f))];
+  const symptoms = all.filter((f) => folded.has(f)).sort((a, b) => SEVERITY[b.severity] - SEVERITY[a.severity] || a.id.localeCompare(b.id));
+  return [...explaining, ...rest, ...symptoms];
 }

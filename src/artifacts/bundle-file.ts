@@ -115,7 +115,7 @@ async function bundleBinary(job: FileJob, record: BundledFile, dest: string, cut
     if (cut && !job.obfuscator) stages.push(new CaptureLimiter(file.pcap, budget.keepBytes));
     const masker = new BinaryMasker(job.redact, job.userPatterns);
     stages.push(masker);
-    const { bytes, sha256 } = await writeThrough(createReadStream(input, { highWaterMark: 1024 * 1024 }), stages, dest);
+    const { bytes, sha256 } = await writeThrough(createReadStream(input, { highWaterMark: 256 * 1024 }), stages, dest);
     return { ...record, bundledBytes: bytes, sha256, redactions: masker.counts };
   } finally {
     for (const t of temps) await rm(t, { force: true });

@@ -108,7 +108,7 @@ export async function createBundle(runDir: string, opts: BundleOptions = {}): Pr
   const sha256Path = `${bundlePath}.sha256`;
   const mappingPath = opts.obfuscate ? path.join(outDir, `${base}.mapping.json`) : undefined;
 
-  const { files, skipped } = await scanRunDir(root, [bundlePath, sha256Path, `${bundlePath}.partial`, ...(mappingPath ? [mappingPath] : [])]);
+  const { files, skipped } = await scanRunDir(root, [bundlePath, sha256Path, ...(mappingPath ? [mappingPath] : [])]);
   const perFileCap = opts.perFileCapBytes ?? DEFAULT_PER_FILE_CAP;
   const totalBudget = opts.totalBudgetBytes ?? DEFAULT_TOTAL_BUDGET;
   const budget = planBudget(files, perFileCap, totalBudget);
@@ -152,7 +152,9 @@ export async function createBundle(runDir: string, opts: BundleOptions = {}): Pr
     });
     await writeFile(path.join(top, 'bundle-manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
-    const partial = `${bundlePath}.partial`;
+    // Written inside the staging folder (same filesystem as the bundle): rename is atomic, and two
+    // bundlers of the same run never share a temp file.
+    const partial = path.join(staging, 'bundle.tar.gz.partial');
     await tarCreate({ file: partial, gzip: { level: 6 }, cwd: staging, portable: true, maxReadSize: 1024 * 1024 }, [base]);
     await rename(partial, bundlePath);
     const digest = await sha256File(bundlePath);
@@ -174,7 +176,6 @@ export async function createBundle(runDir: string, opts: BundleOptions = {}): Pr
     };
   } finally {
     await rm(staging, { recursive: true, force: true });
-    await rm(`${bundlePath}.partial`, { force: true });
   }
 }
 

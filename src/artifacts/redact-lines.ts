@@ -4,7 +4,7 @@
  * post-step (obfuscation). Lines are latin1 strings WITHOUT their `\n` (a `\r` stays on the
  * line), so every byte that is not a secret comes out exactly as it went in.
  */
-import { INLINE_RULES, applyInlineRule, applyUserPattern, marker, type UserPattern } from './redact-rules.js';
+import { INLINE_RULES, mayHoldSecret, applyInlineRule, applyUserPattern, marker, type UserPattern } from './redact-rules.js';
 import { StructuralRedactor } from './redact-structure.js';
 
 const PEM_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
@@ -60,7 +60,7 @@ export class LineRedactor implements LineProcessor {
     for (const l of lines) {
       for (const p of this.builtIn ? this.pem(l) : [l]) {
         let s = p;
-        if (this.builtIn) for (const rule of INLINE_RULES) s = applyInlineRule(s, rule, 'text', this.counts);
+        if (this.builtIn && mayHoldSecret(s)) for (const rule of INLINE_RULES) s = applyInlineRule(s, rule, 'text', this.counts);
         for (const u of this.user) s = applyUserPattern(s, u, 'text', this.counts);
         out.push(this.post ? this.post(s) : s);
       }

@@ -48,6 +48,22 @@ export function kindForKey(key: string): string {
   return 'secret';
 }
 
+const AWS_KEY_ID = /A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA)[A-Z0-9]{16}/;
+const TRIGGER_WORDS = ['key', 'token', 'secret', 'passw', 'pwd', 'bearer', 'authoriz', 'credential', 'last-applied'];
+
+/**
+ * Cheap pre-check: text on which none of the trigger words occurs cannot match any inline rule,
+ * so the rules are skipped. Most evidence lines (logs, iptables, routes) take this path; it is
+ * what makes redaction run at disk speed rather than regex speed. (Plain `includes` on a
+ * lower-cased copy is several times faster than one case-insensitive alternation regex.)
+ */
+export function mayHoldSecret(text: string): boolean {
+  const lower = text.toLowerCase();
+  for (const w of TRIGGER_WORDS) if (lower.includes(w)) return true;
+  if (lower.includes('://') && lower.includes('@')) return true;
+  return AWS_KEY_ID.test(text);
+}
+
 /** Not already a marker (avoids double redaction by later rules). */
 const NR = '(?!\\[REDACTED)';
 

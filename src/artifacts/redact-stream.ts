@@ -5,7 +5,7 @@
  * Both keep memory constant: a text line longer than MAX_LINE is processed in pieces.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { INLINE_RULES, type UserPattern } from './redact-rules.js';
+import { INLINE_RULES, mayHoldSecret, type UserPattern } from './redact-rules.js';
 import type { LineProcessor } from './redact-lines.js';
 
 const MAX_LINE = 4 * 1024 * 1024;
@@ -27,6 +27,8 @@ export class LineTransform extends Transform {
   private carry = '';
   private started = false;
   private skipping: boolean;
+  /** Output lines of the current chunk, pushed as one buffer (a push per line is slow). */
+  private out: string[] = [];
   /** Input offset of the start of `carry`. */
   private offset = 0;
 
@@ -65,6 +67,7 @@ export class LineTransform extends Transform {
       this.offset += this.carry.length;
       this.carry = '';
     }
+    this.flushOut();
     done();
   }
 
@@ -72,6 +75,7 @@ export class LineTransform extends Transform {
     const endsWithNewline = this.carry.length === 0;
     if (!endsWithNewline && !this.opts.dropTrailingPartial) this.feed(this.carry, this.offset);
     this.emit_(this.processor.end());
+    this.flushOut();
     if (this.started && (endsWithNewline || this.opts.dropTrailingPartial)) this.push(Buffer.from('\n'));
     if (this.opts.suffix) this.push(Buffer.from(this.opts.suffix, 'latin1'));
     done();
@@ -85,9 +89,15 @@ export class LineTransform extends Transform {
   /** Writes lines with the separator BEFORE each one, so a missing final newline survives. */
   private emit_(lines: string[]): void {
     if (lines.length === 0) return;
-    const text = (this.started ? '\n' : '') + lines.join('\n');
+    if (this.started) this.out.push('\n');
+    this.out.push(lines.length === 1 ? lines[0] : lines.join('\n'));
     this.started = true;
-    this.push(Buffer.from(text, 'latin1'));
+  }
+
+  private flushOut(): void {
+    if (this.out.length === 0) return;
+    this.push(Buffer.from(this.out.join(''), 'latin1'));
+    this.out = [];
   }
 }
 
@@ -140,6 +150,8 @@ export class BinaryMasker extends Transform {
   /** Masks matches ending before `safeEnd` (all of them when forced); returns where to cut. */
   private mask(text: string, safeEnd: number, force: boolean, found: Record<string, number>): number {
     let cut = safeEnd;
+    this.masked = undefined;
+    if (this.user.length === 0 && !mayHoldSecret(text)) return safeEnd;
     let buf: Buffer | undefined;
     let current = text;
     for (const r of this.rules()) {

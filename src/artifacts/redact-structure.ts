@@ -30,20 +30,29 @@ interface Shape {
   value: string;
 }
 
-const KEY_LINE = /^( *)((?:- +)*)(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"'#{}[\],:][^:#]*?))[ \t]*:(?:[ \t]+(.*?)|)[ \t]*\r?$/d;
+const KEY_LINE = /^( *)((?:- +)*)(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"'#{}[\],:][^:#]*?))[ \t]*:(?:[ \t]+(.*?)|)[ \t]*\r?$/;
+
+/** Value without a trailing JSON comma and without surrounding quotes. */
+function bareValue(raw: string): string {
+  let v = raw.endsWith(',') ? raw.slice(0, -1) : raw;
+  const q = v[0];
+  if (v.length >= 2 && (q === '"' || q === "'") && v.endsWith(q)) v = v.slice(1, -1);
+  return v;
+}
 
 function parse(line: string): Shape {
-  const trimmed = line.trimStart();
-  const indent = line.length - trimmed.length;
-  const blank = trimmed.trim().length === 0;
-  const m = blank ? null : KEY_LINE.exec(line);
-  if (!m) return { blank, indent, dash: trimmed.startsWith('- '), keyCol: indent, valueStart: line.length, value: '' };
+  let indent = 0;
+  while (indent < line.length && line.charCodeAt(indent) === 32) indent++;
+  const rest = line.slice(indent);
+  const blank = rest.trim().length === 0;
+  const dash = rest.startsWith('- ');
+  // Only lines with a colon can be `key: value` (most log lines still have one; the regex is cheap).
+  const m = blank || !rest.includes(':') ? null : KEY_LINE.exec(line);
+  if (!m) return { blank, indent, dash, keyCol: indent, valueStart: line.length, value: '' };
   const key = m[3] ?? m[4] ?? m[5] ?? '';
-  const keyCol = m[1].length + m[2].length;
   const raw = m[6] ?? '';
-  const valueStart = m.indices?.[6]?.[0] ?? line.length;
-  const value = raw.replace(/,$/, '').replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
-  return { blank, indent, dash: m[2].length > 0, key, keyCol, valueStart, value };
+  const valueStart = raw.length > 0 ? line.trimEnd().length - raw.length : line.length;
+  return { blank, indent, dash: m[2].length > 0, key, keyCol: m[1].length + m[2].length, valueStart, value: bareValue(raw) };
 }
 
 interface Held {
@@ -90,8 +99,9 @@ export class StructuralRedactor {
       if (out) return out;
     }
     if (shape.blank) return [line];
-    if (/^(?:---|\.\.\.)(?:\s|$)/.test(line)) this.forgetDeeperThan(-1);
-    else this.forgetDeeperThan(shape.indent);
+    if (shape.indent === 0 && (line.startsWith('---') || line.startsWith('...')) && /^(?:---|\.\.\.)(?:\s|$)/.test(line)) {
+      this.forgetDeeperThan(-1);
+    } else this.forgetDeeperThan(shape.indent);
     if (shape.key === undefined) return this.compactJson(line);
     const c = shape.keyCol;
     const key = shape.key;
@@ -114,8 +124,9 @@ export class StructuralRedactor {
 
   /** Closes objects whose keys sit deeper than `col`. */
   private forgetDeeperThan(col: number): void {
-    for (const k of [...this.kinds.keys()]) if (k > col) this.kinds.delete(k);
-    for (const k of [...this.secretEnv]) if (k > col) this.secretEnv.delete(k);
+    // Deleting during iteration is safe for Map/Set; skip the loops entirely when empty.
+    if (this.kinds.size > 0) for (const k of this.kinds.keys()) if (k > col) this.kinds.delete(k);
+    if (this.secretEnv.size > 0) for (const k of this.secretEnv) if (k > col) this.secretEnv.delete(k);
   }
 
   /** A line inside a known Secret's data block; undefined when the block has ended. */

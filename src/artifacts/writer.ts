@@ -44,6 +44,9 @@ export class ArtifactFile {
       final: (cb) => this.file.end(cb),
     });
     this.file.on('error', (err) => this.stream.destroy(err));
+    // A producer that writes after finish() (a handler the engine stopped waiting for) must not
+    // crash the run with an unhandled 'error' event; its late bytes are simply not recorded.
+    this.stream.on('error', () => undefined);
   }
 
   /** Opens `relPath` inside `root` (confined: it can never resolve outside the run directory). */

@@ -30,6 +30,32 @@ export interface TargetRunOutput {
   registered: RegisteredResult;
 }
 
+/** How long a handler may take to wind down after its abort signal before the engine moves on. */
+export const ABORT_GRACE_MS = 15_000;
+
+/**
+ * A handler must end soon after its signal aborts (it kills what it started). If one does not,
+ * the run must not hang with it: after a grace period the target is recorded as it stands.
+ */
+function boundedByAbort(run: Promise<HandlerResult>, signal: AbortSignal): Promise<HandlerResult> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        const timedOut = (signal.reason as Error | undefined)?.name === 'TimeoutError';
+        resolve({ status: timedOut ? 'timedout' : 'interrupted', error: `the step did not stop within ${ABORT_GRACE_MS / 1000}s of being ${timedOut ? 'timed out' : 'interrupted'}` });
+      }, ABORT_GRACE_MS);
+      timer.unref();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    run.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -77,7 +103,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
     const stderr = await ArtifactFile.open(services.runDir, `${savePath.replace(/\.[^./]+$/, '')}.stderr.txt`);
     const signal = AbortSignal.any([input.runSignal, AbortSignal.timeout(step.timeoutMs)]);
     try {
-      result = await handler.run({
+      result = await boundedByAbort(handler.run({
         step,
         target,
         ctx,
@@ -90,7 +116,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
         services,
         log: input.log,
         captureWindow: input.captureWindow,
-      });
+      }), signal);
     } catch (err) {
       result = { status: 'failed', error: `netdiag bug in ${step.kind} handler: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` };
     }

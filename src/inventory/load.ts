@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError, type InputProblem } from '../errors.js';
-import { parseYamlSource, sortProblems, type PathSegment, type YamlSource } from '../plan/yaml-source.js';
+import { parseYamlSource, sortProblems, type Locator, type PathSegment } from '../plan/yaml-source.js';
+import { parseIniInventory } from './ini.js';
 import { describeValue } from '../plan/zod-problems.js';
 import { connectionOf, connectionVarProblems } from './connection.js';
 import { expandHostRange } from './host-range.js';
@@ -19,6 +20,8 @@ const GROUP_KEYS = new Set(['hosts', 'children', 'vars']);
 
 interface Draft {
   groups: Map<string, Group & { depth: number; priority: number }>;
+  /** Direct members of each group, for O(1) de-duplication of large ranges. */
+  directHosts: Map<string, Set<string>>;
   /** Where each group was first written, to point cycle errors at it. */
   groupPaths: Map<string, PathSegment[]>;
   hostVars: Map<string, Record<string, unknown>>;
@@ -39,21 +42,35 @@ export async function loadInventory(file: string): Promise<Inventory> {
   return parseInventory(file, text);
 }
 
-const INI_HINT = 'this looks like an INI inventory; netdiag reads the YAML form. Convert it with: ansible-inventory -i <file> --list -y > hosts.yaml';
-
-/** Same as loadInventory for text in memory; `file` is used in messages and to resolve key paths. */
+/**
+ * Same as loadInventory for text in memory; `file` is used in messages and to resolve key
+ * paths. YAML unless the file is `.ini`, or is not YAML but has INI `[section]` lines, or is
+ * just host names one per line (which YAML reads as one string).
+ */
 export function parseInventory(file: string, text: string): Inventory {
   const looksIni = /^\s*\[[^\]\n]+\]\s*$/m.test(text);
-  const src = parseYamlSource(file, text);
-  if (src.problems.length) throw new InputError(looksIni ? [{ file, line: 1, col: 1, message: INI_HINT }] : src.problems);
-  if (!isMap(src.data)) {
-    if (looksIni || typeof src.data === 'string') throw new InputError({ file, line: 1, col: 1, message: INI_HINT });
-    throw new InputError({ ...src.locate([]), message: `an inventory is a YAML map with a top-level "all:" group, got ${describeValue(src.data)}` });
+  let data: unknown;
+  let src: Locator;
+  const yaml = /\.(ini|cfg)$/i.test(file) ? undefined : parseYamlSource(file, text);
+  const useIni = !yaml || (!isMap(yaml.data) && (looksIni || typeof yaml.data === 'string'));
+  if (yaml && !useIni) {
+    if (yaml.problems.length) throw new InputError(yaml.problems);
+    if (!isMap(yaml.data)) throw new InputError({ ...yaml.locate([]), message: `an inventory is a YAML map with a top-level "all:" group (or Ansible INI), got ${describeValue(yaml.data)}` });
+    data = yaml.data;
+    src = yaml;
+  } else {
+    const ini = parseIniInventory(file, text);
+    if (ini.problems.length) throw new InputError(ini.problems);
+    data = ini.data;
+    src = ini.locator;
   }
+  return buildInventory(file, data as Record<string, unknown>, src);
+}
 
-  const draft: Draft = { groups: new Map(), groupPaths: new Map(), hostVars: new Map(), problems: [] };
+function buildInventory(file: string, data: Record<string, unknown>, src: Locator): Inventory {
+  const draft: Draft = { groups: new Map(), directHosts: new Map(), groupPaths: new Map(), hostVars: new Map(), problems: [] };
   const all = ensureGroup(draft, 'all', 0);
-  for (const [name, body] of Object.entries(src.data)) {
+  for (const [name, body] of Object.entries(data)) {
     if (name !== 'all') addChild(draft, src, all, name, [name]);
     readGroup(draft, src, name, body, [name], name === 'all' ? 0 : 1);
   }
@@ -109,13 +126,13 @@ function assignDepths(draft: Draft): void {
   visit('all', 0);
 }
 
-function addChild(draft: Draft, src: YamlSource, parent: Group, child: string, path: PathSegment[]): void {
+function addChild(draft: Draft, src: Locator, parent: Group, child: string, path: PathSegment[]): void {
   if (child === parent.name) draft.problems.push(src.problem(path, `group "${child}" cannot be its own child`, { key: true }));
   else if (!parent.children.includes(child)) parent.children.push(child);
 }
 
 /** Reads one group body (null or a map of hosts/children/vars) at `path`. */
-function readGroup(draft: Draft, src: YamlSource, name: string, body: unknown, path: PathSegment[], depth: number): void {
+function readGroup(draft: Draft, src: Locator, name: string, body: unknown, path: PathSegment[], depth: number): void {
   const group = ensureGroup(draft, name, depth);
   if (!draft.groupPaths.has(name)) draft.groupPaths.set(name, path);
   if (body === null || body === undefined) return;
@@ -152,7 +169,7 @@ function readGroup(draft: Draft, src: YamlSource, name: string, body: unknown, p
   }
 }
 
-function readHost(draft: Draft, src: YamlSource, group: Group, pattern: string, vars: unknown, path: PathSegment[]): void {
+function readHost(draft: Draft, src: Locator, group: Group, pattern: string, vars: unknown, path: PathSegment[]): void {
   const expanded = expandHostRange(pattern);
   if ('error' in expanded) {
     draft.problems.push(src.problem(path, expanded.error, { key: true }));
@@ -163,36 +180,47 @@ function readHost(draft: Draft, src: YamlSource, group: Group, pattern: string, 
     return;
   }
   if (vars) checkVars(draft, src, vars, path);
+  const members = draft.directHosts.get(group.name) ?? new Set<string>();
+  draft.directHosts.set(group.name, members);
   for (const name of expanded.hosts) {
     // A host listed in several groups keeps one set of host vars; later definitions win.
-    draft.hostVars.set(name, { ...(draft.hostVars.get(name) ?? {}), ...(vars ?? {}) });
-    if (!group.hosts.includes(name)) group.hosts.push(name);
+    const prev = draft.hostVars.get(name);
+    draft.hostVars.set(name, prev ? { ...prev, ...(vars ?? {}) } : { ...(vars ?? {}) });
+    if (!members.has(name)) {
+      members.add(name);
+      group.hosts.push(name);
+    }
   }
 }
 
-function checkVars(draft: Draft, src: YamlSource, vars: Record<string, unknown>, path: PathSegment[]): void {
+function checkVars(draft: Draft, src: Locator, vars: Record<string, unknown>, path: PathSegment[]): void {
   for (const p of connectionVarProblems(vars)) draft.problems.push(src.problem([...path, p.key], p.message));
 }
 
-/** Every group each host belongs to, directly or through descendants. */
+/** Every group each host belongs to, directly or through descendants (memoised per group). */
 function hostGroups(draft: Draft) {
   const out = new Map<string, Array<Group & { depth: number; priority: number }>>();
-  const members = (g: Group, seen: Set<string>): Set<string> => {
-    const set = new Set(g.hosts);
-    for (const c of g.children) {
-      const child = draft.groups.get(c);
-      if (child && !seen.has(c)) for (const h of members(child, new Set([...seen, c]))) set.add(h);
-    }
+  const memo = new Map<string, Set<string>>();
+  const members = (name: string): Set<string> => {
+    const known = memo.get(name);
+    if (known) return known;
+    const set = new Set(draft.groups.get(name)?.hosts ?? []);
+    memo.set(name, set); // set before recursing: cycles were rejected, this only guards
+    for (const c of draft.groups.get(name)?.children ?? []) for (const h of members(c)) set.add(h);
     return set;
   };
   for (const g of draft.groups.values()) {
     if (g.name === 'all') continue;
-    for (const h of members(g, new Set([g.name]))) out.set(h, [...(out.get(h) ?? []), g]);
+    for (const h of members(g.name)) {
+      const list = out.get(h);
+      if (list) list.push(g);
+      else out.set(h, [g]);
+    }
   }
   return out;
 }
 
-function checkCycles(draft: Draft, src: YamlSource): void {
+function checkCycles(draft: Draft, src: Locator): void {
   const visiting = new Set<string>();
   const done = new Set<string>();
   const visit = (name: string, trail: string[]): void => {

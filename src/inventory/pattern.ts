@@ -118,21 +118,24 @@ export function patternProblems(pattern: string, where: PatternWhere = {}): Inpu
   }
 }
 
-/** Hosts of a group and all its descendant groups, in inventory order. */
-function groupHosts(inv: Inventory, group: string, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
+/** Hosts of a group and all its descendant groups. */
+function groupHosts(inv: Inventory, group: string, out = new Set<string>(), seen = new Set<string>()): Set<string> {
   if (seen.has(group)) return out; // cycles are rejected at load, but never loop here
   seen.add(group);
   const g = inv.groups.get(group);
   if (!g) return out;
   for (const h of g.hosts) out.add(h);
-  for (const c of g.children) for (const h of groupHosts(inv, c, seen)) out.add(h);
+  for (const c of g.children) groupHosts(inv, c, out, seen);
   return out;
 }
 
+const orderCache = new WeakMap<Inventory, Map<string, number>>();
+
 function inventoryOrder(inv: Inventory, names: Iterable<string>): string[] {
-  const order = new Map([...inv.hosts.keys()].map((n, i) => [n, i]));
-  return [...names].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  let order = orderCache.get(inv);
+  if (!order) orderCache.set(inv, (order = new Map([...inv.hosts.keys()].map((n, i) => [n, i]))));
+  const index = order;
+  return [...names].sort((a, b) => (index.get(a) ?? 0) - (index.get(b) ?? 0));
 }
 
 function termHosts(inv: Inventory, term: Term): string[] {
@@ -143,7 +146,7 @@ function termHosts(inv: Inventory, term: Term): string[] {
     for (const g of inv.groups.keys()) {
       if (!term.match(g)) continue;
       groupMatched = true;
-      for (const h of groupHosts(inv, g)) hosts.add(h);
+      groupHosts(inv, g, hosts);
     }
     // Ansible: host names are tried when no group matched, or the term is a glob/regex.
     if (!groupMatched || !term.literal) for (const h of inv.hosts.keys()) if (term.match(h)) hosts.add(h);

@@ -45,6 +45,10 @@ export function kubeProxyLog(state: LabState, node: LabNode, t: Date): string {
     klog('I', later(t, 120), 'shared_informer.go:318', 'Caches are synced for endpoint slice config'),
     klog('I', later(t, 121), 'shared_informer.go:318', 'Caches are synced for service config'),
   ];
+  if (state.warnings?.some((w) => w.startsWith('br_netfilter'))) {
+    // What kube-proxy says on a node where bridged traffic bypasses iptables (CATALOG #4).
+    lines.splice(5, 0, klog('W', later(t, 27), 'proxier.go:231', '"Missing br-netfilter module or unset sysctl br-nf-call-iptables, proxy may not work as intended"'));
+  }
   return lines.join('\n') + '\n';
 }
 

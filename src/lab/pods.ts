@@ -125,7 +125,9 @@ export async function startPodServer(state: LabState, pod: LabPod): Promise<stri
       role: `echo ${pod.name}`,
       logFile: join(logDir, `${pod.name}.log`),
     });
-    await appendContainerLog(state, pod, 'echo', `I${new Date().toISOString()} serving HTTP on ${pod.ip}:${ECHO_PORT}\n`);
+    const t = new Date();
+    const stamp = `${String(t.getUTCMonth() + 1).padStart(2, '0')}${String(t.getUTCDate()).padStart(2, '0')} ${t.toISOString().slice(11, 23)}000`;
+    await appendContainerLog(state, pod, 'echo', `I${stamp}       1 log.go:245] Started HTTP server on port ${ECHO_PORT}\n`);
   }
   if (proc) state.processes.push({ ...proc, pod: pod.name });
   return ready;

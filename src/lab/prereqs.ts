@@ -18,6 +18,7 @@ export const REQUIRED_BINARIES: Record<string, string> = {
   ping: 'iputils-ping',
   sysctl: 'procps',
   unshare: 'util-linux',
+  nsenter: 'util-linux',
 };
 
 /** A problem that stops the lab from starting, as a value. */

@@ -52,17 +52,18 @@ export function parsePlan(file: string, text: string, opts: LoadPlanOptions & { 
     problems.push(...r.problems);
     if (r.step) steps.push(r.step);
   });
+  const planVars = top.success && top.data.vars ? top.data.vars : {};
+  const vars = { ...planVars, ...(opts.extraVars ?? {}) };
   // References are only meaningful between steps that parsed; they add their own problems.
-  problems.push(...checkPlanReferences(src, steps, rawSteps));
+  problems.push(...checkPlanReferences(src, steps, rawSteps, vars));
   if (problems.length) throw new InputError(sortProblems(problems));
 
-  const planVars = top.success && top.data.vars ? top.data.vars : {};
   return {
     name: top.success ? top.data.name : '',
     file: path.resolve(file),
     sha256: opts.sha256 ?? createHash('sha256').update(text).digest('hex'),
     ...(top.success && top.data.description !== undefined ? { description: top.data.description } : {}),
-    vars: { ...planVars, ...(opts.extraVars ?? {}) },
+    vars,
     steps,
   };
 }

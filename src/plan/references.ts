@@ -1,18 +1,20 @@
 /**
  * Checks that need the whole plan or another language: unique ids and register names,
  * `during:` pointing at real steps, `when`/`until` compiling as CEL, host patterns parsing,
- * templates compiling with known helpers, and `save:` paths that cannot leave the run dir.
+ * templates compiling with known helpers (and not printing undefined `vars.*`), and `save:`
+ * paths that cannot leave the run dir.
  */
 import type { InputProblem } from '../errors.js';
 import { patternProblems } from '../inventory/pattern.js';
 import { conditionProblems } from './condition.js';
 import { STEP_KIND_KEYS } from './schema.js';
 import { checkTemplate, savePathProblem } from './template.js';
+import { undefinedVarRefs } from './template-vars.js';
 import type { Step } from './types.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 /** Problems (possibly none) with the references between and inside `steps`. */
-export function checkPlanReferences(src: YamlSource, steps: Step[], rawSteps: unknown[]): InputProblem[] {
+export function checkPlanReferences(src: YamlSource, steps: Step[], rawSteps: unknown[], vars: Record<string, unknown> = {}): InputProblem[] {
   const problems: InputProblem[] = [];
   const byId = new Map<string, Step>();
   const byRegister = new Map<string, Step>();
@@ -41,7 +43,7 @@ export function checkPlanReferences(src: YamlSource, steps: Step[], rawSteps: un
       const problem = savePathProblem(skeleton);
       if (problem) at(['save'], problem);
     }
-    problems.push(...templateProblems(src, step, rawSteps[step.index]));
+    problems.push(...templateProblems(src, step, rawSteps[step.index], vars));
   }
 
   for (const step of steps) {
@@ -58,12 +60,18 @@ export function checkPlanReferences(src: YamlSource, steps: Step[], rawSteps: un
 }
 
 /** Compiles every templated string in the step's body and `save:`. */
-function templateProblems(src: YamlSource, step: Step, raw: unknown): InputProblem[] {
+function templateProblems(src: YamlSource, step: Step, raw: unknown, vars: Record<string, unknown>): InputProblem[] {
   const record = raw as Record<string, unknown>;
   const out: InputProblem[] = [];
   const visit = (value: unknown, path: PathSegment[]) => {
     if (typeof value === 'string') {
-      if (value.includes('{{')) out.push(...checkTemplate(value, src.problem(path, '')));
+      if (!value.includes('{{')) return;
+      const syntax = checkTemplate(value, src.problem(path, ''));
+      out.push(...syntax);
+      if (syntax.length) return;
+      for (const ref of undefinedVarRefs(value, vars)) {
+        out.push(src.problem(path, `template uses {{${ref}}}, which is not defined in the plan's vars: (declare it there or pass -e ${ref.slice(5).split('.')[0]}=…)`));
+      }
     } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...path, i]));
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
   };

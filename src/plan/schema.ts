@@ -112,10 +112,22 @@ export const kindBodySchemas = {
   capture: captureBodySchema,
 } satisfies Record<StepKindKey, z.ZodType>;
 
-/** Schema of a whole step of the given kind: common fields plus its kind key, nothing else. */
-export function stepSchema<K extends StepKindKey>(kind: K) {
+function buildStepSchema<K extends StepKindKey>(kind: K) {
   return z.strictObject({ ...commonStepShape, [kind]: kindBodySchemas[kind] } as typeof commonStepShape & Record<K, (typeof kindBodySchemas)[K]>);
 }
+type StepSchema = ReturnType<typeof buildStepSchema<StepKindKey>>;
+// zod 4 compiles each object schema on first use; build each kind's once, not once per step.
+const stepSchemas = new Map<StepKindKey, StepSchema>();
+
+/** Schema of a whole step of the given kind: common fields plus its kind key, nothing else. */
+export function stepSchema(kind: StepKindKey): StepSchema {
+  let schema = stepSchemas.get(kind);
+  if (!schema) stepSchemas.set(kind, (schema = buildStepSchema(kind)));
+  return schema;
+}
+
+/** Common fields only: for steps without a kind, to still report their other problems. */
+export const commonOnlyStepSchema = z.strictObject(commonStepShape);
 
 /** Top level of a plan file. Steps are checked one by one (see load.ts) to locate errors. */
 export const planTopSchema = z.strictObject({

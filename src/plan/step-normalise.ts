@@ -3,7 +3,7 @@
  * kind key (`ssh`, `local`, `kubectl`, `k8s`, `probe`, `capture`) the step carries.
  */
 import type { InputProblem } from '../errors.js';
-import { STEP_KIND_KEYS, K8S_OPERATION_KEYS, commonStepShape, stepSchema, type StepKindKey } from './schema.js';
+import { STEP_KIND_KEYS, K8S_OPERATION_KEYS, commonOnlyStepSchema, stepSchema, type StepKindKey } from './schema.js';
 import type { K8sOperation, SourceLocation, Step, StepCommon } from './types.js';
 import { zodProblems } from './zod-problems.js';
 import type { YamlSource } from './yaml-source.js';
@@ -46,7 +46,7 @@ export function normaliseStep(src: YamlSource, index: number, raw: unknown): { s
   const label = typeof record.name === 'string' ? `step "${record.name}"` : `step ${index + 1}`;
   const kinds = STEP_KIND_KEYS.filter((k) => k in record);
   if (kinds.length === 0) {
-    const common = z.strictObject(commonStepShape).safeParse(record);
+    const common = commonOnlyStepSchema.safeParse(record);
     const rest = common.success ? [] : zodProblems(src, base, record, common.error);
     return { problems: [src.problem(base, `${label} has no kind: it needs exactly one of ${STEP_KIND_KEYS.join(', ')}`), ...rest] };
   }
@@ -56,7 +56,7 @@ export function normaliseStep(src: YamlSource, index: number, raw: unknown): { s
   const kind = kinds[0];
   const parsed = stepSchema(kind).safeParse(record);
   if (!parsed.success) return { problems: zodProblems(src, base, record, parsed.error) };
-  const v = parsed.data as z.infer<ReturnType<typeof stepSchema<StepKindKey>>> & Record<StepKindKey, unknown>;
+  const v = parsed.data as z.infer<ReturnType<typeof stepSchema>> & Record<StepKindKey, unknown>;
 
   const problems: InputProblem[] = [];
   if (KINDS_NEEDING_HOSTS.has(kind) && v.hosts === undefined) {

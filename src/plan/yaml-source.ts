@@ -25,6 +25,9 @@ export interface YamlSource {
   problem(path: readonly PathSegment[], message: string, opts?: { key?: boolean }): InputProblem;
 }
 
+/** The part of a source that turns paths into positions (also implemented by the INI reader). */
+export type Locator = Pick<YamlSource, 'file' | 'locate' | 'problem'>;
+
 /** `steps[3].ssh` from `['steps', 3, 'ssh']`. */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';

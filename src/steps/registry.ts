@@ -7,13 +7,15 @@ import { kubectlHandler } from './kubectl/handler.js';
 import { localHandler } from './local/handler.js';
 import { sshHandler } from './ssh/handler.js';
 import { k8sHandler } from './k8s/handler.js';
+import { probeHandler } from './probe/handler.js';
 import { unavailable } from './unavailable.js';
+import { captureHandler } from './capture/handler.js';
 
 export const handlers: HandlerTable = {
   ssh: sshHandler,
   local: localHandler,
   kubectl: kubectlHandler,
   k8s: k8sHandler,
-  probe: unavailable('probe'),
-  capture: unavailable('capture'),
+  probe: probeHandler,
+  capture: captureHandler,
 };

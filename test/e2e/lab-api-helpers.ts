@@ -5,12 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
+import { createLabApiFixture, type LabApiFixture } from './lab-api-fixture.js';
 
 const run = promisify(execFile);
 
@@ -97,4 +98,56 @@ export async function rawRequest(
     req.on('error', fail);
     req.end(opts.body);
   });
+}
+
+/** Everything a lab API test file needs: the synthetic lab, a running server, a kubeconfig. */
+export interface LabApiTestContext {
+  fx: LabApiFixture;
+  buildDir: string;
+  mainScript: string;
+  server: { pid: number; url: string; port: number; token: string };
+  kubeconfig: string;
+  /** The lab CA (PEM) for raw HTTPS requests. */
+  ca: string;
+  /** HOME for kubectl (its discovery cache). */
+  home: string;
+  launch: typeof import('../../src/lab/api/launch.js');
+  writeKubeconfig: typeof import('../../src/lab/api/kubeconfig.js').writeKubeconfig;
+  /** Stops the server, removes the namespaces, the lab folder and the build. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Checks the prerequisites once per file: under CI=true a missing one fails the file with the
+ * reason; elsewhere the file is skipped with a visible warning. Returns true when runnable.
+ */
+export async function labApiRunnable(): Promise<boolean> {
+  const missing = await missingPrerequisites();
+  if (missing.length && process.env.CI === 'true') throw new Error(`lab API tests need ${missing.join(', ')}`);
+  if (missing.length) console.warn(`SKIPPING lab API tests: missing ${missing.join(', ')}`);
+  return missing.length === 0;
+}
+
+/** Builds the server, creates the synthetic lab `ndtapi<tag>-…`, starts the server (stub actions). */
+export async function startLabApiForTests(tag: string): Promise<LabApiTestContext> {
+  const buildDir = await buildLabApi(`ndtapi-build-${tag}`);
+  const mainScript = join(buildDir, 'dist/lab/api/main.js');
+  const launch = (await import(join(buildDir, 'dist/lab/api/launch.js'))) as LabApiTestContext['launch'];
+  const { writeKubeconfig } = (await import(join(buildDir, 'dist/lab/api/kubeconfig.js'))) as typeof import('../../src/lab/api/kubeconfig.js');
+  const fx = await createLabApiFixture(tag);
+  let server: LabApiTestContext['server'] | undefined;
+  const stop = async () => {
+    if (server) await launch.stopApiServer(server.pid);
+    await fx.cleanup();
+    await rm(buildDir, { recursive: true, force: true });
+  };
+  try {
+    server = await launch.startApiServer(fx.stateFile, { mainScript, actionsModule: fx.stubActions });
+    const kubeconfig = await writeKubeconfig(JSON.parse(await readFile(fx.stateFile, 'utf8')));
+    const ca = await readFile(join(fx.dir, 'api-tls/ca.crt'), 'utf8');
+    return { fx, buildDir, mainScript, server, kubeconfig, ca, home: join(fx.dir, 'home'), launch, writeKubeconfig, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

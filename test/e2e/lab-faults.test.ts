@@ -68,6 +68,7 @@ describe.skipIf(Boolean(problem))('flannel lab faults', () => {
       expect(nat.stdout).toContain('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
       expect(nat.stdout).toContain('-A FLANNEL-POSTRTG -s 198.19.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully');
       expect((await sshNode(state, 'node-2', 'sysctl net.ipv4.ip_forward')).stdout.trim()).toBe('net.ipv4.ip_forward = 1');
+      expect((await sshNode(state, 'node-2', 'cat /run/flannel/subnet.env')).stdout).toBe('FLANNEL_NETWORK=198.19.0.0/16\nFLANNEL_SUBNET=198.19.2.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true');
       // A capture over SSH while pods on node-1 talk to node-2's probe.
       const cap = sshNode(state, 'node-2', 'timeout 10 tcpdump -c 1 -ni eth0 udp port 8472');
       const pinger = (async () => {

@@ -20,6 +20,8 @@ async function analyzeRun(scenario: string): Promise<AnalysisResult> {
 
 const FAULTS: { scenario: string; top: string; nodes: string[]; explains: string[] }[] = [
   { scenario: 'vxlan-blocked', top: 'overlay-port-blocked', nodes: ['node-3'], explains: ['cross-node-pod-failure'] },
+  // CoreDNS runs on node-1: DNS from node-2/3 fails because of node-1's firewall, and is folded.
+  { scenario: 'vxlan-blocked-node-1', top: 'overlay-port-blocked', nodes: ['node-1'], explains: ['cross-node-pod-failure', 'dns-internal-failure'] },
   { scenario: 'ip-forward-off', top: 'ip-forward-disabled', nodes: ['node-2'], explains: ['cross-node-pod-failure'] },
   { scenario: 'mtu-mismatch', top: 'mtu-mismatch', nodes: ['node-3'], explains: ['large-packet-failure'] },
   { scenario: 'cni0-wrong-ip', top: 'cni0-address-mismatch', nodes: ['node-3'], explains: ['cross-node-pod-failure', 'pod-node-failure'] },

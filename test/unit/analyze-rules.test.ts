@@ -119,3 +119,20 @@ describe('VXLAN flow table', () => {
     expect(fs[0]).toMatchObject({ nodes: ['node-b'], pairs: [['node-a', 'node-b']], confidence: 'high' });
   });
 });
+
+describe('AnalysisContext', () => {
+  it('keeps the results of different inline parsers of one output apart', () => {
+    const ctx = new AnalysisContext(netnsEvidence());
+    const lines = ctx.parsed('sysctls', 'node-b', (t) => t.split('\n').length)!.value;
+    const first = ctx.parsed('sysctls', 'node-b', (t) => t.split('\n')[0])!.value;
+    expect([typeof lines, first]).toEqual(['number', 'net.ipv4.ip_forward = 0']);
+  });
+
+  it('a run without any node target reports every node rule as not checked', () => {
+    const ev = netnsEvidence();
+    ev.nodes = [];
+    expect(run('ip-forward', ev).notChecked).toEqual([{ rule: 'ip-forward', reason: 'not checked: no node targets in this run' }]);
+    ev.outputs.delete('links');
+    expect(run('mtu', ev).notChecked).toEqual([{ rule: 'mtu', reason: 'not checked: no node targets in this run (links not collected)' }]);
+  });
+});

@@ -142,3 +142,27 @@ describe('ssh args', () => {
     expect(parseJumpSpec('@h')).toContain('empty user');
   });
 });
+
+describe('INI inventories', () => {
+  it('loads the INI twin of the sample inventory to the same hosts', async () => {
+    const yaml = await loadInventory(file);
+    const ini = await loadInventory(path.join(root, 'test/fixtures/inventories/good/hosts.ini'));
+    expect([...ini.hosts.keys()]).toEqual([...yaml.hosts.keys()]);
+    for (const [name, host] of yaml.hosts) {
+      const other = ini.hosts.get(name)!;
+      const { vars: _a, groups: ga, ...connYaml } = host;
+      const { vars: _b, groups: gi, ...connIni } = other;
+      if (name === 'edge01') expect(connIni).toMatchObject({ port: 2200, jump: [connYaml.jump[0]] });
+      else expect(connIni).toEqual(connYaml);
+      expect(new Set(gi)).toEqual(new Set(ga));
+      expect(other.vars.level).toBe(host.vars.level);
+    }
+  });
+
+  it('reads plain host-name lists and inline literals', () => {
+    const inv = parseInventory('hosts', 'a.example\nb.example ansible_port=2022 flag=True ratio=0.5 name="x y"\n');
+    expect([...inv.hosts.keys()]).toEqual(['a.example', 'b.example']);
+    expect(inv.hosts.get('b.example')!.vars).toMatchObject({ ansible_port: 2022, flag: true, ratio: 0.5, name: 'x y' });
+    expect(inv.hosts.get('b.example')!.port).toBe(2022);
+  });
+});

@@ -128,3 +128,13 @@ steps:
     expect(out[0]).toMatch(/^p\.yaml:4:18: steps\[0\]\.k8s\.logs: template uses unknown helper "bad"/);
   });
 });
+
+describe('undefined vars in templates', () => {
+  const plan = (vars: string, ssh: string) => `name: v\nvars: ${vars}\nsteps:\n  - { name: a, hosts: all, ssh: ${JSON.stringify(ssh)} }\n`;
+  it('reports plain {{vars.x}} outputs missing from vars, but accepts -e and helper defaults', () => {
+    expect(problems(plan('{ a: 1 }', 'echo {{vars.b}}'))[0]).toContain('template uses {{vars.b}}');
+    expect(problems(plan('{ a: { b: 1 } }', 'echo {{vars.a.c}}'))[0]).toContain('{{vars.a.c}}');
+    expect(problems(plan('{ a: 1 }', 'echo {{vars.a}} {{default vars.b "x"}} {{#if vars.z}}{{vars.z}}{{/if}}'))).toEqual([]);
+    expect(() => parsePlan('p.yaml', plan('{}', 'echo {{vars.b}}'), { extraVars: { b: 2 } })).not.toThrow();
+  });
+});

@@ -56,6 +56,7 @@ const CORPUS = [
   'env.txt',
   'urls.txt',
   'app.log',
+  'describe-pod.txt',
 ];
 
 describe('built-in redaction over the seeded corpus', () => {
@@ -102,6 +103,10 @@ describe('built-in redaction over the seeded corpus', () => {
     const env = (await redact(readFileSync(path.join(FIX, 'env.txt')))).text;
     expect(env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\nHOME=/root\n');
     expect(env).toContain('KUBERNETES_SERVICE_HOST=10.96.0.1\n');
+    const describe = (await redact(readFileSync(path.join(FIX, 'describe-pod.txt')))).text;
+    expect(describe).toContain('      LOG_LEVEL:        debug\n');
+    expect(describe).toContain("      DB_USER:          <set to the key 'username' in secret 'db'>  Optional: false\n");
+    expect(describe).toContain('/var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-abcde (ro)');
     const urls = (await redact(readFileSync(path.join(FIX, 'urls.txt')))).text;
     expect(urls).toContain('public https://example.com:8443/path@version (no credentials)');
   });

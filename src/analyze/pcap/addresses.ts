@@ -5,9 +5,12 @@ export function formatIpv4(buf: Buffer, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
+/** Two-digit hex of every byte value: MAC formatting runs several times per packet. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** `aa:bb:cc:dd:ee:ff` (lower case) from 6 bytes at `offset`. */
 export function formatMac(buf: Buffer, offset: number): string {
-  return buf.subarray(offset, offset + 6).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  return `${HEX[buf[offset]]}:${HEX[buf[offset + 1]]}:${HEX[buf[offset + 2]]}:${HEX[buf[offset + 3]]}:${HEX[buf[offset + 4]]}:${HEX[buf[offset + 5]]}`;
 }
 
 /** RFC 5952 text form of 16 bytes at `offset` (longest run of ≥2 zero groups becomes `::`). */

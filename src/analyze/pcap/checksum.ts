@@ -32,16 +32,24 @@ export function addOnesComplement(a: number, b: number): number {
  * maintains starts at an even offset). Returns a one's-complement value to add to a sum.
  */
 export function replacementDelta(buf: Buffer, offset: number, replacement: Buffer): number {
-  const start = offset & ~1;
-  const end = offset + replacement.length + ((offset + replacement.length) & 1);
-  const before = Buffer.alloc(end - start);
-  buf.copy(before, 0, start, Math.min(end, buf.length));
-  const after = Buffer.from(before);
-  replacement.copy(after, offset - start);
-  const oldSum = onesComplementSum(before, 0, before.length);
-  const newSum = onesComplementSum(after, 0, after.length);
+  const end = offset + replacement.length;
+  let oldSum = 0;
+  let newSum = 0;
+  // Word by word over the aligned window, without allocating: this runs for every patched field.
+  for (let i = offset & ~1; i < end; i += 2) {
+    const oldHigh = i < buf.length ? buf[i] : 0;
+    const oldLow = i + 1 < buf.length ? buf[i + 1] : 0;
+    const newHigh = i >= offset ? replacement[i - offset] : oldHigh;
+    const newLow = i + 1 >= offset && i + 1 < end ? replacement[i + 1 - offset] : oldLow;
+    oldSum += (oldHigh << 8) | oldLow;
+    newSum += (newHigh << 8) | newLow;
+  }
+  const fold = (sum: number) => {
+    while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+    return sum;
+  };
   // new - old in one's complement = new + ~old.
-  return addOnesComplement(newSum, ~oldSum & 0xffff);
+  return addOnesComplement(fold(newSum), ~fold(oldSum) & 0xffff);
 }
 
 /**

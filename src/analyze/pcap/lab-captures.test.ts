@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcapToPcapng } from '../../../test/fixtures/pcap/build.js';
-import { OVERLAY, UNDERLAY, missingPrerequisite, recordScenarios, type RecordedCaptures } from '../../../test/fixtures/pcap/netns-lab.js';
+import { OVERLAY, UNDERLAY, destroyAllPcapLabs, missingPrerequisite, recordScenarios, type RecordedCaptures } from '../../../test/fixtures/pcap/netns-lab.js';
 import { execa } from 'execa';
 import { decodeRecord, type Frame } from './decode.js';
 import { rewriteCapture } from './rewrite.js';
@@ -35,7 +35,18 @@ describe.skipIf(Boolean(missing))('captures recorded by tcpdump in namespaces', 
     rec = await recordScenarios(dir);
   });
   afterAll(async () => {
+    await destroyAllPcapLabs(); // normally already gone: recordScenarios cleans up after itself
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no namespace or tcpdump process behind', async () => {
+    const namespaces = String((await execa('ip', ['netns', 'list'])).stdout);
+    for (const ns of rec.namespaces) expect(namespaces).not.toContain(ns);
+    expect(rec.tcpdumpPids.length).toBe(11);
+    for (const pid of rec.tcpdumpPids) {
+      const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'gone');
+      expect(comm.trim(), `pid ${pid}`).not.toBe('tcpdump');
+    }
   });
 
   it('decodes VNI, ports, outer and inner addresses and ICMP from the uplink capture', async () => {

@@ -149,6 +149,21 @@ describe('reading files in chunks', () => {
     }
   });
 
+  it('stops reading when the run is cancelled', async () => {
+    const path = join(dir, 'cancel.pcap');
+    await writeFile(path, pcapFile(Array.from({ length: 20 }, (_, i) => ({ data: frame(i) }))));
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const record of readCapture(path, { chunkSize: 100, signal: controller.signal })) {
+        seen.push(record.index);
+        if (record.index === 2) controller.abort(new Error('interrupted'));
+      }
+    })();
+    await expect(reading).rejects.toThrow('interrupted');
+    expect(seen.length).toBeLessThan(20);
+  });
+
   it('reports a missing file as an error value', async () => {
     const reader = readCapture(join(dir, 'nope.pcap'));
     for await (const _ of reader) throw new Error('no records expected');

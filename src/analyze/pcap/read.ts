@@ -42,15 +42,23 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<CaptureRecord> {
-    for await (const unit of this.units()) {
-      if (unit.kind === 'packet') yield unit.record;
+    for await (const batch of this.batches()) {
+      for (const unit of batch) if (unit.kind === 'packet') yield unit.record;
     }
   }
 
   /** Every unit of the file in order: headers, interface blocks, packets, other blocks. */
   async *units(): AsyncGenerator<CaptureUnit> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * Units in batches, one batch per chunk read. Consumers that loop over a batch synchronously
+   * avoid one await per packet — several times faster on captures with millions of packets.
+   */
+  async *batches(): AsyncGenerator<CaptureUnit[]> {
     if (Buffer.isBuffer(this.source)) {
-      yield* unitsOfBuffer(this.source, this.parser);
+      yield [...unitsOfBuffer(this.source, this.parser)];
       return;
     }
     let handle;
@@ -62,24 +70,29 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       return;
     }
     try {
-      yield* this.unitsOfFile(handle);
+      yield* this.batchesOfFile(handle);
     } finally {
       await handle.close();
     }
   }
 
-  private async *unitsOfFile(handle: import('node:fs/promises').FileHandle): AsyncGenerator<CaptureUnit> {
+  private async *batchesOfFile(handle: import('node:fs/promises').FileHandle): AsyncGenerator<CaptureUnit[]> {
     const chunkSize = Math.max(16, this.options.chunkSize ?? DEFAULT_CHUNK);
     let window = Buffer.alloc(0);
     let pos = 0;
     let windowOffset = 0; // file offset of window[0]
     let eof = false;
+    let batch: CaptureUnit[] = [];
     for (;;) {
       const step = this.parser.step(window, pos, windowOffset + pos);
       if (step.kind === 'unit') {
         pos += step.length;
-        yield step.unit;
+        batch.push(step.unit);
         continue;
+      }
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
       }
       if (step.kind === 'stop') return;
       if (eof) {

@@ -42,26 +42,33 @@ export interface RewriteResult {
 
 const FLUSH_BYTES = 1024 * 1024;
 
+/** Where rewritten bytes go: `push` is synchronous, `flush` is awaited once per read chunk. */
+interface Sink {
+  push(bytes: Buffer): void;
+  flush(force: boolean): Promise<void>;
+}
+
 /** Rewrites `input` (path or Buffer) into the file `output` (written atomically: temp + rename). */
 export async function rewriteCapture(input: string | Buffer, output: string, options: RewriteOptions): Promise<RewriteResult> {
   const temp = `${output}.partial-${process.pid}`;
   const handle = await open(temp, 'w');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    [pending, pendingBytes] = [[], 0];
-    await handle.write(chunk);
+  const sink: Sink = {
+    push(bytes) {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+    },
+    async flush(force) {
+      if (pendingBytes === 0 || (!force && pendingBytes < FLUSH_BYTES)) return;
+      const chunk = Buffer.concat(pending, pendingBytes);
+      [pending, pendingBytes] = [[], 0];
+      await handle.write(chunk);
+    },
   };
   let result: RewriteResult | undefined;
   try {
-    result = await rewriteUnits(input, options, async (bytes) => {
-      pending.push(bytes);
-      pendingBytes += bytes.length;
-      if (pendingBytes >= FLUSH_BYTES) await flush();
-    });
-    await flush();
+    result = await rewriteUnits(input, options, sink);
   } finally {
     await handle.close();
     // Never leave a half-obfuscated file behind (a throwing map function is a caller bug).
@@ -74,11 +81,11 @@ export async function rewriteCapture(input: string | Buffer, output: string, opt
 /** In-memory variant (tests, small files): the rewritten capture as a Buffer. */
 export async function rewriteCaptureToBuffer(input: string | Buffer, options: RewriteOptions): Promise<{ output: Buffer; result: RewriteResult }> {
   const parts: Buffer[] = [];
-  const result = await rewriteUnits(input, options, async (bytes) => void parts.push(bytes));
+  const result = await rewriteUnits(input, options, { push: (bytes) => void parts.push(bytes), flush: async () => {} });
   return { output: Buffer.concat(parts), result };
 }
 
-async function rewriteUnits(input: string | Buffer, options: RewriteOptions, emit: (bytes: Buffer) => Promise<void>): Promise<RewriteResult> {
+async function rewriteUnits(input: string | Buffer, options: RewriteOptions, sink: Sink): Promise<RewriteResult> {
   const reader = readCapture(input, options);
   const policy: PacketRewritePolicy = {
     vxlanPorts: options.vxlanPorts ? new Set(options.vxlanPorts) : undefined,
@@ -87,35 +94,49 @@ async function rewriteUnits(input: string | Buffer, options: RewriteOptions, emi
   };
   const cache = new Map<string, Buffer>();
   const result: RewriteResult = { ok: true, packetsIn: 0, packetsOut: 0, dropped: {}, blocksDropped: 0, addresses: 0, truncated: false };
-  for await (const original of reader.units()) {
-    // Copy: a Buffer source belongs to the caller and must not change under it.
-    const unit = { ...original, raw: Buffer.from(original.raw) } as CaptureUnit;
-    if (unit.kind === 'packet') {
-      result.packetsIn += 1;
-      const data = unit.raw.subarray(unit.dataOffset, unit.dataOffset + unit.record.capturedLength);
-      const outcome = rewritePacket(unit.record.linkType, data, options, policy, cache);
-      if (!outcome.keep) {
-        result.dropped[outcome.reason] = (result.dropped[outcome.reason] ?? 0) + 1;
-        continue;
-      }
-      result.addresses += outcome.addresses;
-      result.packetsOut += 1;
-      await emit(unit.blockType === undefined || unit.blockType === BlockType.SIMPLE_PACKET ? unit.raw : enhancedPacketBlock(unit, data));
-    } else if (unit.kind === 'pcap-header') {
-      await emit(unit.raw);
-    } else if (unit.kind === 'section') {
-      await emit(sectionHeaderBlock(unit.raw, unit.littleEndian));
-    } else if (unit.kind === 'interface') {
-      await emit(interfaceBlock(unit.raw, unit.littleEndian, options));
-    } else {
-      result.blocksDropped += 1;
+  for await (const batch of reader.batches()) {
+    for (const unit of batch) {
+      const bytes = rewriteUnit(unit, options, policy, cache, result);
+      if (bytes) sink.push(bytes);
     }
+    await sink.flush(false);
   }
+  await sink.flush(true);
   const info = reader.info;
   // A file cut or corrupted midway still yields a valid capture of what came before it.
   Object.assign(result, { ok: info.format !== undefined, format: info.format, truncated: info.truncated });
   if (info.error) result.error = info.error;
   return result;
+}
+
+/** Output bytes for one unit, or undefined when it is left out (counted in `result`). */
+function rewriteUnit(original: CaptureUnit, maps: AddressMaps, policy: PacketRewritePolicy, cache: Map<string, Buffer>, result: RewriteResult): Buffer | undefined {
+  // Copy: a Buffer source belongs to the caller and must not change under it.
+  const unit = { ...original, raw: Buffer.from(original.raw) } as CaptureUnit;
+  switch (unit.kind) {
+    case 'pcap-header':
+      return unit.raw;
+    case 'section':
+      return sectionHeaderBlock(unit.raw, unit.littleEndian);
+    case 'interface':
+      return interfaceBlock(unit.raw, unit.littleEndian, maps);
+    case 'other-block':
+      result.blocksDropped += 1;
+      return undefined;
+    case 'packet': {
+      result.packetsIn += 1;
+      const data = unit.raw.subarray(unit.dataOffset, unit.dataOffset + unit.record.capturedLength);
+      const outcome = rewritePacket(unit.record.linkType, data, maps, policy, cache);
+      if (!outcome.keep) {
+        result.dropped[outcome.reason] = (result.dropped[outcome.reason] ?? 0) + 1;
+        return undefined;
+      }
+      result.addresses += outcome.addresses;
+      result.packetsOut += 1;
+      const keepAsIs = unit.blockType === undefined || unit.blockType === BlockType.SIMPLE_PACKET;
+      return keepAsIs ? unit.raw : enhancedPacketBlock(unit, data);
+    }
+  }
 }
 
 /** Assembles a pcapng block: type, total length, body padded to 4 bytes, total length. */

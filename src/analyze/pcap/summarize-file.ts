@@ -16,7 +16,9 @@ export async function summarizeCapture(
 ): Promise<VxlanCaptureSummary> {
   const reader = readCapture(source, options);
   const builder = new VxlanSummaryBuilder(options);
-  for await (const record of reader) builder.add(record);
+  for await (const batch of reader.batches()) {
+    for (const unit of batch) if (unit.kind === 'packet') builder.add(unit.record);
+  }
   const name = options.sourceName ?? (typeof source === 'string' ? source : undefined);
   return builder.finish(reader.info, { host: options.host, source: name });
 }

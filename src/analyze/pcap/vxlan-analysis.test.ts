@@ -59,14 +59,15 @@ describe('VXLAN capture summary', () => {
   });
 
   it('bounds the inner-flow table', () => {
+    // Inner IP ids differ, but a flow is protocol + addresses + detail: one flow.
     const frames = Array.from({ length: 30 }, (_, i) => tunnel(A, B, { innerId: i }));
     const { records, info } = readCaptureSync(pcapFile(frames.map((data) => ({ data }))));
-    // Each frame has the same inner flow; vary the VNI to make distinct flows.
     const distinct = Array.from({ length: 30 }, (_, i) => tunnel(A, B, { vni: i + 1 }));
     const many = readCaptureSync(pcapFile(distinct.map((data) => ({ data }))));
     expect(summarizeRecords(records, info).innerFlowCount).toBe(1);
     const bounded = summarizeRecords(many.records, many.info, { maxTrackedFlows: 10, topFlows: 5 });
-    expect([bounded.innerFlowCount, bounded.innerFlows.length, bounded.vxlanPackets]).toEqual([11, 5, 30]);
+    expect([bounded.innerFlowCount, bounded.innerFlows.length, bounded.vxlanPackets, bounded.untrackedFlowPackets]).toEqual([11, 5, 30, 20]);
+    expect(bounded.notes.join()).toMatch(/20 VXLAN packets belong to inner flows beyond the 10 tracked/);
   });
 });
 

@@ -75,8 +75,10 @@ export interface VxlanCaptureSummary {
   byVniPort: VniPortCount[];
   pairs: OuterPairCount[];
   innerFlows: InnerFlowCount[];
-  /** Distinct inner flows (≥ innerFlows.length). */
+  /** Distinct inner flows tracked (≥ innerFlows.length), +1 when some went untracked. */
   innerFlowCount: number;
+  /** Packets of flows beyond `maxTrackedFlows`, counted but not told apart. */
+  untrackedFlowPackets: number;
   /** Human-readable remarks (zero VXLAN packets, cut headers, read problems). */
   notes: string[];
 }
@@ -84,7 +86,7 @@ export interface VxlanCaptureSummary {
 interface PairState { src: string; dst: string; port: number; packets: number; vnis: Set<number>; first: [number, number]; last: [number, number] }
 
 /** Window in which the same packet on another interface counts as a duplicate. */
-const DUPLICATE_WINDOW_NS = 50_000_000;
+const DUPLICATE_WINDOW_MS = 50;
 const RECENT_KEYS = 4096;
 
 /**
@@ -105,7 +107,7 @@ export class VxlanSummaryBuilder {
   private readonly pairs = new Map<string, PairState>();
   private readonly flows = new Map<string, InnerFlowCount>();
   private untrackedFlowPackets = 0;
-  private readonly recent = new Map<string, { interfaceId: number; ns: bigint }>();
+  private readonly recent = new Map<string, { interfaceId: number; ms: number }>();
 
   constructor(private readonly options: VxlanAnalysisOptions = {}) {
     this.ports = options.vxlanPorts ? new Set(options.vxlanPorts) : DEFAULT_VXLAN_PORTS;
@@ -137,14 +139,14 @@ export class VxlanSummaryBuilder {
     // The inner IP id too: tunnel packets with DF set may all carry outer id 0.
     const key = `${ip.src}|${ip.dst}|${ip.version === 4 ? ip.id : 0}|${frame.udp!.srcPort}|${frame.vxlan!.vni}|${innerIp?.version === 4 ? innerIp.id : '-'}`;
     const interfaceId = frame.link?.ifindex ?? record.interfaceId;
-    const ns = BigInt(record.tsSec) * 1_000_000_000n + BigInt(record.tsNsec);
+    const ms = record.tsSec * 1000 + record.tsNsec / 1e6; // µs precision is plenty for a 50 ms window
     const seen = this.recent.get(key);
-    if (seen && seen.interfaceId !== interfaceId && ns - seen.ns < BigInt(DUPLICATE_WINDOW_NS) && seen.ns - ns < BigInt(DUPLICATE_WINDOW_NS)) {
+    if (seen && seen.interfaceId !== interfaceId && Math.abs(ms - seen.ms) < DUPLICATE_WINDOW_MS) {
       this.duplicatesIgnored += 1;
       return true;
     }
     this.recent.delete(key);
-    this.recent.set(key, { interfaceId, ns });
+    this.recent.set(key, { interfaceId, ms });
     if (this.recent.size > RECENT_KEYS) this.recent.delete(this.recent.keys().next().value!);
     return false;
   }
@@ -203,6 +205,7 @@ export class VxlanSummaryBuilder {
         .sort((a, b) => a.src.localeCompare(b.src) || a.dst.localeCompare(b.dst) || a.port - b.port),
       innerFlows: [...this.flows.values()].sort((a, b) => b.packets - a.packets || a.src.localeCompare(b.src)).slice(0, this.options.topFlows ?? 20),
       innerFlowCount: this.flows.size + (this.untrackedFlowPackets > 0 ? 1 : 0),
+      untrackedFlowPackets: this.untrackedFlowPackets,
       notes: [],
     };
     summary.notes = notesFor(summary);
@@ -227,6 +230,7 @@ function notesFor(s: VxlanCaptureSummary): string[] {
     notes.push(`No VXLAN packets (UDP destination ports ${ports}) in this capture: no cross-node overlay traffic left or reached this node while it ran. Either none was generated, the capture was on the wrong interface, or encapsulation is not in use (e.g. Calico vxlanMode Never/CrossSubnet routing directly).`);
   }
   if (s.innerHeadersCut > 0) notes.push(`${s.innerHeadersCut} VXLAN packets lack their inner IP header: use a snap length of at least 84 bytes (more with VLAN tags or cooked captures).`);
+  if (s.untrackedFlowPackets > 0) notes.push(`${s.untrackedFlowPackets} VXLAN packets belong to inner flows beyond the ${s.innerFlowCount - 1} tracked: counted, not listed.`);
   if (s.duplicatesIgnored > 0) notes.push(`${s.duplicatesIgnored} packets were seen twice on different interfaces (tcpdump -i any) and counted once.`);
   return notes;
 }

@@ -6,6 +6,7 @@
 import { cite, type AnalysisContext } from '../context.js';
 import { parsePods } from '../parse/k8s.js';
 import { matchLog, parseResolvConf } from '../parse/logs.js';
+import { matrixPatterns } from '../matrix.js';
 import type { EvidenceRef, Finding, NotChecked } from '../types.js';
 import { finding, listNames, type Rule, type RuleOutput } from './rule.js';
 
@@ -74,6 +75,25 @@ export const corednsRule: Rule = {
             'allow UDP/TCP 53 from the nodes (and pod egress via MASQUERADE) to the upstream, or change the forward target in the coredns ConfigMap',
           ],
           rootCause: true,
+        }),
+      );
+    }
+    // No log line (yet), but the matrix shows the #19 pattern on every node: name it, less sure.
+    const m = ctx.evidence.connectivity ? matrixPatterns(ctx.evidence.connectivity.matrix) : undefined;
+    if (!timeouts.length && !loop.length && m && m.dns.internalOk > 0 && m.dns.externalOk === 0 && m.dns.externalFailedFrom.length > 0) {
+      const failed = m.dns.results.filter((r) => r.test === 'dns-external');
+      findings.push(
+        finding({
+          id: 'coredns-upstream-unreachable',
+          catalog: 19,
+          severity: 'high',
+          title: 'External names fail from every node while cluster names resolve: CoreDNS\'s upstream is unreachable',
+          summary: `Every external lookup failed (${failed.length}) and every cluster lookup that ran answered. ${logs ? 'The CoreDNS log holds no upstream error (collected before the lookups timed out?)' : 'CoreDNS logs were not collected'}: check the forward target of the Corefile and whether the nodes reach it.`,
+          nodes: [],
+          evidence: failed.slice(0, 3).map((r) => ({ file: ctx.evidence.connectivity!.file, excerpt: `${r.test} from ${r.from} (${r.fromNode}) → ${r.to}: ${r.error ?? 'failed'}` })),
+          fix: ['from a node: dig @<upstream in /etc/resolv.conf> example.com', 'allow UDP/TCP 53 from the nodes to the upstream, or change the forward target in the coredns ConfigMap'],
+          rootCause: true,
+          confidence: 'medium',
         }),
       );
     }

@@ -5,7 +5,26 @@
 import type { AnalysisContext } from '../context.js';
 import { matrixPatterns, nodesInEveryPair } from '../matrix.js';
 import type { ConnectivityResult, EvidenceRef, Finding, VxlanFlow } from '../types.js';
+import { parseEndpointSlices, parsePods, parseServices } from '../parse/k8s.js';
 import { finding, listNames, listPairs, type Rule, type RuleOutput } from './rule.js';
+
+/**
+ * Node pairs (client node → backend node) behind failing service/DNS probes: the backend
+ * nodes come from the CoreDNS pods / the Service's EndpointSlices. A cause on the backend's
+ * node (e.g. the CoreDNS node's VXLAN port blocked) then explains failures seen elsewhere.
+ */
+function backendPairs(ctx: AnalysisContext, results: ConnectivityResult[], kind: 'dns' | 'service'): [string, string][] | undefined {
+  const nodesFor = (r: ConnectivityResult): string[] => {
+    if (kind === 'dns') return (ctx.cluster('coredns_pods', parsePods)?.value.items ?? []).map((p) => p.nodeName ?? '').filter(Boolean);
+    const ip = r.to.split(':')[0];
+    const svc = ctx.cluster('services', parseServices)?.value.items.find((x) => x.clusterIP === ip);
+    const slices = ctx.cluster('endpointslices', parseEndpointSlices)?.value.items ?? [];
+    return svc ? slices.filter((e) => e.namespace === svc.namespace && e.service === svc.name).flatMap((e) => e.endpoints.map((x) => x.nodeName ?? '')).filter(Boolean) : [];
+  };
+  const pairs = new Map<string, [string, string]>();
+  for (const r of results) for (const n of nodesFor(r)) pairs.set(`${r.fromNode}>${n}`, [r.fromNode, n]);
+  return pairs.size ? [...pairs.values()].sort() : undefined;
+}
 
 /** Symptom ids (the ranking's `explains` table refers to these). */
 export const SYMPTOM = {
@@ -26,6 +45,8 @@ function refs(file: string, rs: ConnectivityResult[], max = 4): EvidenceRef[] {
     excerpt: `${r.test} ${r.from} (${r.fromNode}) → ${r.to}${r.toNode ? ` (${r.toNode})` : ''}: ${r.ok ? 'ok' : 'FAILED'}${r.error ? ` — ${r.error}` : ''}`,
   }));
 }
+
+const optionalPairs = (pairs: [string, string][] | undefined) => (pairs ? { pairs } : {});
 
 function matrixFindings(ctx: AnalysisContext): Finding[] {
   const c = ctx.evidence.connectivity;
@@ -86,6 +107,7 @@ function matrixFindings(ctx: AnalysisContext): Finding[] {
         title: `ClusterIP services fail from pods on ${listNames(p.clusterIp.failedFrom)}`,
         summary: 'Pod→ClusterIP probes fail while pod IPs answer: kube-proxy or service programming on those nodes (#15, #16).',
         nodes: p.clusterIp.failedFrom,
+        ...optionalPairs(backendPairs(ctx, p.clusterIp.results, 'service')),
         evidence: refs(c.file, p.clusterIp.results),
       }),
     );
@@ -99,6 +121,7 @@ function matrixFindings(ctx: AnalysisContext): Finding[] {
         title: `Cluster DNS lookups fail from ${listNames(p.dns.internalFailedFrom)}`,
         summary: 'Lookups of cluster names (kubernetes.default / the FQDN) fail.',
         nodes: p.dns.internalFailedFrom,
+        ...optionalPairs(backendPairs(ctx, p.dns.results.filter((r) => r.test !== 'dns-external'), 'dns')),
         evidence: refs(c.file, p.dns.results.filter((r) => r.test !== 'dns-external')),
       }),
     );

@@ -26,8 +26,6 @@ export function finding(f: FindingInput): Finding {
   return { confidence: 'high', ...f, explains: f.explains ?? [], nodes: [...new Set(f.nodes)].sort() };
 }
 
-export const none = (notChecked: NotChecked[] = []): RuleOutput => ({ findings: [], notChecked });
-
 /** "node-1, node-2 and node-3" */
 export function listNames(names: string[]): string {
   if (names.length <= 1) return names.join('');

@@ -3,12 +3,12 @@
  * table nearly full, #24 strict rp_filter on tunnel/pod interfaces. All read the `sysctls` step
  * (plus kube-proxy logs / dmesg for the log signatures of #4 and #13).
  */
-import { cite, type AnalysisContext } from '../context.js';
+import { cite } from '../context.js';
 import { matchLog } from '../parse/logs.js';
 import { parseSysctl, perInterface, sysctlNumber } from '../parse/sysctl.js';
 import type { Finding } from '../types.js';
 import { overlay, persistSysctl } from './fixes.js';
-import { finding, none, type Rule, type RuleOutput } from './rule.js';
+import { finding, type Rule, type RuleOutput } from './rule.js';
 
 export const ipForwardRule: Rule = {
   id: 'ip-forward',
@@ -145,6 +145,6 @@ export const rpFilterRule: Rule = {
         }),
       );
     }
-    return findings.length || notChecked.length ? { findings, notChecked } : none();
+    return { findings, notChecked };
   },
 };

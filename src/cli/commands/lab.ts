@@ -56,7 +56,10 @@ async function upAction(o: UpOptions): Promise<number> {
     });
     const status = labStatus(state, stateFile);
     if (o.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
-    else process.stdout.write(formatLabStatus(status) + `\nup in ${((state.timings?.total ?? 0) / 1000).toFixed(1)} s — try: kubectl --kubeconfig ${state.files.kubeconfig} get pods -A -o wide\n`);
+    else {
+      const hint = o.api ? `kubectl --kubeconfig ${state.files.kubeconfig} get pods -A -o wide` : `ssh -i ${state.files.sshKey} -o UserKnownHostsFile=${state.files.knownHosts} root@${state.nodes[0].address}`;
+      process.stdout.write(formatLabStatus(status) + `\nup in ${((state.timings?.total ?? 0) / 1000).toFixed(1)} s — try: ${hint}\n`);
+    }
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof InputError) throw err;

@@ -27,8 +27,13 @@ export interface HandlerDeps {
   source: StateSource;
   policy: Policy;
   token: string;
-  /** host:port clients use (in `/api`'s serverAddressByClientCIDRs). */
-  serverAddress: string;
+  /**
+   * Accept requests without credentials (plain-HTTP fallback only): kubectl never sends tokens
+   * over http, so this is kube-apiserver's old localhost "insecure port". Wrong tokens still fail.
+   */
+  allowAnonymous?: boolean;
+  /** host:port clients use (in `/api`'s serverAddressByClientCIDRs); known once listening. */
+  serverAddress: () => string;
   restartWorkload: () => Promise<RestartWorkload | undefined>;
   log: (line: string) => void;
 }
@@ -48,7 +53,8 @@ function sendError(res: ServerResponse, e: ApiError): void {
 }
 
 /** Constant-time bearer token check. */
-function authorized(req: IncomingMessage, token: string): boolean {
+function authorized(req: IncomingMessage, token: string, allowAnonymous = false): boolean {
+  if (allowAnonymous && req.headers.authorization === undefined) return true;
   const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
   if (!m) return false;
   const given = Buffer.from(m[1].trim());
@@ -156,7 +162,7 @@ export function createHandlers(deps: HandlerDeps) {
       : method === 'POST' ? 'create'
       : method === 'PATCH' ? 'patch'
       : undefined;
-    if (!verb || !type.verbs.includes(verb) && !route.subresource) {
+    if (!verb || (!type.verbs.includes(verb) && !route.subresource)) {
       return sendError(res, methodNotAllowed(`the server does not allow this method on the requested resource`));
     }
     const attrs = attributesFor(route, verb);
@@ -197,7 +203,7 @@ export function createHandlers(deps: HandlerDeps) {
     const url = new URL(req.url ?? '/', 'http://lab.invalid');
     res.on('finish', () => deps.log(`${req.method} ${url.pathname}${url.search} ${res.statusCode}`));
     try {
-      if (!authorized(req, deps.token)) return sendError(res, unauthorized());
+      if (!authorized(req, deps.token, deps.allowAnonymous)) return sendError(res, unauthorized());
       const ctx = await deps.source.current();
       const route = parseRoute(url.pathname);
       const missing = () => sendError(res, pathNotFound(url.pathname));
@@ -208,7 +214,7 @@ export function createHandlers(deps: HandlerDeps) {
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           return void res.end('ok');
         case 'coreVersions':
-          return sendJson(res, 200, coreVersions(deps.serverAddress));
+          return sendJson(res, 200, coreVersions(deps.serverAddress()));
         case 'groupList':
           return sendJson(res, 200, apiGroupList(ctx));
         case 'group': {
@@ -242,7 +248,7 @@ export function createHandlers(deps: HandlerDeps) {
     const url = new URL(req.url ?? '/', 'http://lab.invalid');
     socket.on('error', () => undefined);
     try {
-      if (!authorized(req, deps.token)) return rejectUpgrade(socket, unauthorized());
+      if (!authorized(req, deps.token, deps.allowAnonymous)) return rejectUpgrade(socket, unauthorized());
       const ctx = await deps.source.current();
       const route = parseRoute(url.pathname);
       if (route.kind !== 'resource' || route.resource !== 'pods' || route.subresource !== 'exec' || !route.name || !route.namespace) {

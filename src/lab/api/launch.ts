@@ -30,6 +30,8 @@ export interface StartApiServerOptions {
   deny?: string[];
   /** Module exporting `restartWorkload` (default: the lab's `../actions.js`). */
   actionsModule?: string;
+  /** Serve plain HTTP even when openssl could make a certificate. */
+  plainHttp?: boolean;
   /** How long to wait for the server to answer (default 20 s). */
   readyTimeoutMs?: number;
 }
@@ -87,6 +89,7 @@ export async function startApiServer(stateFile: string, options: StartApiServerO
   const args = [mainScript, '--state', stateFile];
   if (options.deny?.length) args.push('--deny', options.deny.join(','));
   if (options.actionsModule) args.push('--actions', options.actionsModule);
+  if (options.plainHttp) args.push('--plain-http');
   const fd = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);

@@ -43,10 +43,12 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, url:
     res.write(JSON.stringify({ type, object }) + '\n');
   };
   const key = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const known = new Map<string, { json: string; obj: KObject }>();
+  // Objects compare equal when only the (state-wide) resourceVersion differs.
+  const comparable = (o: KObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
+  const known = new Map<string, KObject>();
   const quiet = url.searchParams.get('resourceVersion') === first.resourceVersion;
   for (const o of spec.select(first)) {
-    known.set(key(o), { json: JSON.stringify(o), obj: o });
+    known.set(key(o), o);
     if (!quiet) emit('ADDED', o, first.resourceVersion);
   }
 
@@ -64,16 +66,14 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, url:
         lastVersion = ctx.resourceVersion;
         const now = new Map(spec.select(ctx).map((o) => [key(o), o]));
         for (const [k, o] of now) {
-          const json = JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '' } });
           const before = known.get(k);
-          const beforeJson = before && JSON.stringify({ ...before.obj, metadata: { ...before.obj.metadata, resourceVersion: '' } });
           if (!before) emit('ADDED', o, ctx.resourceVersion);
-          else if (beforeJson !== json) emit('MODIFIED', o, ctx.resourceVersion);
-          known.set(k, { json, obj: o });
+          else if (comparable(before) !== comparable(o)) emit('MODIFIED', o, ctx.resourceVersion);
+          known.set(k, o);
         }
-        for (const [k, v] of [...known]) {
+        for (const [k, o] of [...known]) {
           if (!now.has(k)) {
-            emit('DELETED', v.obj, ctx.resourceVersion);
+            emit('DELETED', o, ctx.resourceVersion);
             known.delete(k);
           }
         }
