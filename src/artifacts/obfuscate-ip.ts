@@ -123,12 +123,14 @@ export class IpMapper {
   }
 
   private flip(a: number, i: number, prefix: number): number {
+    // Cache only flips for prefixes up to /24 (few distinct ones, shared by many addresses):
+    // caching last-octet flips would cost ~8 entries per address and dominate memory.
     const k = (a * 32 + i) * 0x1000000 + prefix;
-    let f = this.flipCache.get(k);
+    let f = i < 16 ? this.flipCache.get(k) : undefined;
     if (f === undefined) {
       const msg = Buffer.from([a, i, (prefix >>> 16) & 255, (prefix >>> 8) & 255, prefix & 255]);
       f = createHmac('sha256', this.key).update(msg).digest()[0] & 1;
-      this.flipCache.set(k, f);
+      if (i < 16) this.flipCache.set(k, f);
     }
     return f;
   }

@@ -15,9 +15,10 @@ import * as lab from './commands/lab.js';
 import * as report from './commands/report.js';
 import * as bundle from './commands/bundle.js';
 import * as analyze from './commands/analyze.js';
+import * as demo from './commands/demo.js';
 
 /** Each command module exports `register(program, setExitCode)`. */
-const commands = [run, validate, list, report, bundle, analyze, lab];
+const commands = [run, validate, list, report, bundle, analyze, lab, demo];
 
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;

@@ -101,9 +101,7 @@ export async function labDownAll(): Promise<DownReport> {
   for (const p of prefixes) await sweepPrefix(p, report);
   // Folders of labs whose state never got written, and the slot markers.
   const root = labsRoot();
-  for (const d of await readdir(root).catch(() => [] as string[])) {
-    if (d !== '.slots') await rm(join(root, d), { recursive: true, force: true });
-  }
+  for (const d of await readdir(root).catch(() => [] as string[])) await rm(join(root, d), { recursive: true, force: true });
   for (const s of await claimedSlots()) await releaseSlot(s);
   return report;
 }

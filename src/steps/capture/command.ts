@@ -7,9 +7,13 @@ import type { CaptureStep } from '../../plan/types.js';
 import { shellQuote } from '../../transport/shell-quote.js';
 
 /**
- * `tcpdump -i <if> -U -n -s <snaplen> -c <maxPackets> -w - <filter>`:
- * - `-U` flushes every packet to stdout as it is captured, so a capture that is killed at the
- *   end of its window (or on Ctrl-C) has lost nothing it saw;
+ * `tcpdump -i <if> --immediate-mode -U -n -s <snaplen> -c <maxPackets> -w - <filter>`:
+ * - `--immediate-mode` hands each packet to tcpdump as it arrives. Without it (the default when
+ *   writing to a file or pipe) Linux's TPACKET_V3 ring holds packets for up to the 1 s block
+ *   timeout, and a capture stopped at the end of its window loses that last second — measured
+ *   on the lab: a whole ping exchange missing from two of three nodes;
+ * - `-U` flushes every packet to stdout as soon as tcpdump has it, so a capture that is killed
+ *   at the end of its window (or on Ctrl-C) has lost nothing it saw;
  * - `-w -` streams the pcap over the SSH channel straight into the artifact file;
  * - `-n` avoids reverse DNS on the node (slow, and traffic of its own);
  * - the filter is ONE shell word: tcpdump joins its remaining arguments anyway, and quoting it
@@ -22,6 +26,7 @@ export function tcpdumpCommand(capture: CaptureStep['capture'], renderText: (tem
     'tcpdump',
     '-i',
     shellQuote(renderText(capture.interface)),
+    '--immediate-mode',
     '-U',
     '-n',
     '-s',
