@@ -6,7 +6,7 @@ set -euo pipefail
 declare -A pkg_for=(
   [ip]=iproute2 [bridge]=iproute2 [iptables]=iptables [sshd]=openssh-server [ssh]=openssh-client
   [tcpdump]=tcpdump [ping]=iputils-ping [ethtool]=ethtool [sudo]=sudo [pgrep]=procps
-  [dig]=dnsutils [openssl]=openssl [ansible-playbook]=ansible-core [xargs]=findutils
+  [dig]=dnsutils [curl]=curl [openssl]=openssl [ansible-playbook]=ansible-core [xargs]=findutils
 )
 missing=()
 for bin in "${!pkg_for[@]}"; do

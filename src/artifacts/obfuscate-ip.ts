@@ -4,8 +4,8 @@
  * a pod CIDR stays a CIDR holding the mapped pod IPs and node/pod relations survive.
  *
  * - Bits 8..31 use Crypto-PAn's construction (flip bit i by a keyed PRF of the bits before it),
- *   with HMAC-SHA256 under a random per-bundle key as the PRF; the last octet's `.0/.1/.254/.255`
- *   are pinned (see lastOctetPinned).
+ *   with HMAC-SHA256 under a random per-bundle key as the PRF (see mapOctet); the last octet's
+ *   `.0/.1/.254/.255` are pinned (see lastOctetPinned).
  * - The first octet is a keyed, lazily built permutation into "ordinary" octets, never onto
  *   itself nor onto an octet the run is known to use, so a pseudonym is never mistaken for a
  *   real address, and never lands in 0/8, 127/8, 169.254/16 or 224/3.
@@ -16,17 +16,26 @@
  */
 import { createHmac } from 'node:crypto';
 
+/** Dotted quad → 32-bit number (hand-rolled: it runs for every address in every line). */
 export function parseIpv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return undefined;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else return undefined;
   }
-  return n;
+  if (dots !== 3 || digits === 0 || part > 255) return undefined;
+  return n * 256 + part;
 }
 
 export function formatIpv4(n: number): string {
@@ -54,12 +63,8 @@ export function isKeptIpv4(n: number): boolean {
  * first address and a broadcast stays a broadcast (analyzers compare exactly these). The price,
  * inherent to prefix preservation: the last octet keeps its run of leading 0s or 1s.
  */
-function lastOctetPinned(i: number, prefix: number): boolean {
-  if (i < 16) return false;
-  const len = i - 16;
-  if (len === 0) return true;
-  const within = prefix & ((1 << len) - 1);
-  return within === 0 || within === (1 << len) - 1;
+function lastOctetPinned(j: number, within: number): boolean {
+  return within === 0 || within === (1 << j) - 1;
 }
 
 const ORDINARY_OCTETS = Array.from({ length: 223 }, (_, i) => i + 1).filter((o) => o !== 127 && o !== 169);
@@ -71,7 +76,8 @@ export class IpMapper {
   private readonly firstOctet = new Map<number, number>();
   private readonly usedTargets = new Set<number>();
   private readonly pool: number[];
-  private readonly flipCache = new Map<number, number>();
+  /** One HMAC per original prefix /8, /16, /24: its 256 bits are the flips of the next octet's tree. */
+  private readonly octetFlips = new Map<number, Buffer>();
   private readonly cache = new Map<number, number>();
 
   /** `avoid`: first octets the run is known to use (inventory addresses): never used as targets. */
@@ -90,13 +96,9 @@ export class IpMapper {
     const hit = this.cache.get(n);
     if (hit !== undefined) return hit;
     const a = n >>> 24;
-    const rest = n & 0xffffff;
-    let out = 0;
-    for (let i = 0; i < 24; i++) {
-      const prefix = i === 0 ? 0 : rest >>> (24 - i);
-      const bit = (rest >>> (23 - i)) & 1;
-      out = (out << 1) | (bit ^ (lastOctetPinned(i, prefix) ? 0 : this.flip(a, i, prefix)));
-    }
+    const o2 = (n >>> 16) & 255;
+    const o3 = (n >>> 8) & 255;
+    const out = (this.mapOctet(1, a, o2) << 16) | (this.mapOctet(2, (a << 8) | o2, o3) << 8) | this.mapOctet(3, (n >>> 8) & 0xffffff, n & 255);
     const mapped = ((this.mapFirstOctet(a) << 24) >>> 0) + out;
     this.cache.set(n, mapped);
     this.ips.set(formatIpv4(n), formatIpv4(mapped));
@@ -105,6 +107,8 @@ export class IpMapper {
 
   /** Maps a dotted-quad string; non-addresses are returned unchanged. */
   map(ip: string): string {
+    const known = this.ips.get(ip);
+    if (known !== undefined) return known;
     const n = parseIpv4(ip);
     return n === undefined ? ip : formatIpv4(this.mapNumber(n));
   }
@@ -122,17 +126,26 @@ export class IpMapper {
     return net;
   }
 
-  private flip(a: number, i: number, prefix: number): number {
-    // Cache only flips for prefixes up to /24 (few distinct ones, shared by many addresses):
-    // caching last-octet flips would cost ~8 entries per address and dominate memory.
-    const k = (a * 32 + i) * 0x1000000 + prefix;
-    let f = i < 16 ? this.flipCache.get(k) : undefined;
-    if (f === undefined) {
-      const msg = Buffer.from([a, i, (prefix >>> 16) & 255, (prefix >>> 8) & 255, prefix & 255]);
-      f = createHmac('sha256', this.key).update(msg).digest()[0] & 1;
-      if (i < 16) this.flipCache.set(k, f);
+  /**
+   * Crypto-PAn within one octet: bit j flips by a keyed PRF of the ORIGINAL bits before it. The
+   * PRF bits for all 255 within-octet prefixes of one original prefix come from one HMAC digest
+   * (node index `(1 << j) | bitsSoFar`), cached per prefix — at most three digests per address.
+   */
+  private mapOctet(level: 1 | 2 | 3, prefix: number, v: number): number {
+    const cacheKey = level * 0x1000000 + prefix;
+    let d = this.octetFlips.get(cacheKey);
+    if (d === undefined) {
+      d = createHmac('sha256', this.key).update(`ipv4:${level}:${prefix}`).digest();
+      this.octetFlips.set(cacheKey, d);
     }
-    return f;
+    let out = 0;
+    for (let j = 0; j < 8; j++) {
+      const within = v >>> (8 - j);
+      const node = (1 << j) | within;
+      const flip = level === 3 && lastOctetPinned(j, within) ? 0 : (d[node >>> 3] >>> (node & 7)) & 1;
+      out = (out << 1) | (((v >>> (7 - j)) & 1) ^ flip);
+    }
+    return out;
   }
 
   private mapFirstOctet(a: number): number {

@@ -81,7 +81,7 @@ function buildInventory(file: string, data: Record<string, unknown>, src: Locato
   assignDepths(draft);
 
   const hosts = new Map<string, Host>();
-  const warnings: InputProblem[] = [];
+  const warnings = new Map<string, string[]>(); // warning → hosts it applies to
   const jumpSpecs = new Map<string, JumpSpec[]>();
   const groupsOf = hostGroups(draft);
   for (const [name, ownVars] of draft.hostVars) {
@@ -95,14 +95,18 @@ function buildInventory(file: string, data: Record<string, unknown>, src: Locato
     for (const g of ordered) Object.assign(vars, g.vars);
     Object.assign(vars, ownVars);
     const conn = connectionOf(name, vars, file);
-    for (const w of conn.warnings) warnings.push({ file, message: `host ${name}: ${w}` });
+    for (const w of conn.warnings) warnings.set(w, [...(warnings.get(w) ?? []), name]);
     const { warnings: _w, jump, ...fields } = conn;
     jumpSpecs.set(name, jump);
     hosts.set(name, { name, ...fields, jump: [], vars, groups: ordered.map((g) => g.name) });
   }
   resolveJumps(hosts, jumpSpecs);
   const groups = new Map<string, Group>([...draft.groups].map(([n, g]) => [n, { name: g.name, hosts: g.hosts, children: g.children, vars: g.vars }]));
-  return { file, hosts, groups, ...(warnings.length ? { warnings: dedupe(warnings) } : {}) };
+  const warningList: InputProblem[] = [...warnings].map(([w, names]) => ({
+    file,
+    message: `${w} (host${names.length > 1 ? 's' : ''} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''})`,
+  }));
+  return { file, hosts, groups, ...(warningList.length ? { warnings: warningList } : {}) };
 }
 
 function ensureGroup(draft: Draft, name: string, depth: number) {
@@ -235,9 +239,4 @@ function checkCycles(draft: Draft, src: Locator): void {
     done.add(name);
   };
   for (const name of draft.groups.keys()) visit(name, []);
-}
-
-function dedupe(problems: InputProblem[]): InputProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => (seen.has(p.message) ? false : (seen.add(p.message), true)));
 }

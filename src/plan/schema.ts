@@ -69,7 +69,7 @@ export const k8sBodySchema = z.strictObject({
   tailLines: z.int().min(0).optional(),
   previous: z.boolean().optional(),
   limitBytes: z.int().min(1).optional(),
-  events: z.union([nonEmptyString, z.boolean()], { error: 'expected true or an object as kind/name' }).optional(),
+  events: z.union([nonEmptyString, z.boolean()], { error: 'expected true, or kind/name of one object' }).optional(),
   exec: z.array(z.string()).min(1).optional(),
   pod: nonEmptyString.optional(),
   rolloutRestart: nonEmptyString.optional(),

@@ -2,12 +2,12 @@
  * One step of the YAML plan → a typed, normalised Step. The kind is decided by which single
  * kind key (`ssh`, `local`, `kubectl`, `k8s`, `probe`, `capture`) the step carries.
  */
+import type { z } from 'zod';
 import type { InputProblem } from '../errors.js';
 import { STEP_KIND_KEYS, K8S_OPERATION_KEYS, commonOnlyStepSchema, stepSchema, type StepKindKey } from './schema.js';
 import type { K8sOperation, SourceLocation, Step, StepCommon } from './types.js';
 import { zodProblems } from './zod-problems.js';
 import type { YamlSource } from './yaml-source.js';
-import { z } from 'zod';
 
 /** Default per-step timeout (issue 2: 60 s). */
 export const DEFAULT_TIMEOUT_MS = 60_000;
