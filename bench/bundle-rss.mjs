@@ -33,9 +33,10 @@ if (args[0] === '--child') {
   const budget = defaultBudget === '1' ? {} : { perFileCapBytes: 4096 * MiB, totalBudgetBytes: 8192 * MiB };
   const r = await createBundle(runDir, { obfuscate: obfuscate === '1', ...budget });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage();
   clearInterval(timer);
   const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-  process.send({ seconds, hwm, sampledPeak: Math.max(...samples), bundleBytes: r.bytes, files: r.files, truncated: r.truncated.length + r.dropped.length, redactions: r.redactions });
+  process.send({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, hwm, sampledPeak: Math.max(...samples), bundleBytes: r.bytes, files: r.files, truncated: r.truncated.length + r.dropped.length, redactions: r.redactions });
   process.exit(0);
 }
 
@@ -145,8 +146,12 @@ try {
     inputMiB: +(total / MiB).toFixed(0),
     peakRssMB: +(result.hwm / 1e6).toFixed(1),
     sampledPeakRssMB: +(result.sampledPeak / 1e6).toFixed(1),
+    // Wall time depends on what else the machine runs; CPU time (user+system) is the steadier figure.
     seconds: +result.seconds.toFixed(1),
+    cpuSeconds: +result.cpuSeconds.toFixed(1),
+    loadAverage1m: +os.loadavg()[0].toFixed(1),
     MBps: +(total / 1e6 / result.seconds).toFixed(1),
+    MBpsPerCpuSecond: +(total / 1e6 / result.cpuSeconds).toFixed(1),
     bundleMiB: +(result.bundleBytes / MiB).toFixed(1),
     files: result.files,
     truncated: result.truncated,

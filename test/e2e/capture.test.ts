@@ -110,7 +110,8 @@ describe.skipIf(Boolean(problem))('capture step against the lab', () => {
     const up = await netdiag(['lab', 'up', '--name', LAB]);
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
     const status = await netdiag(['lab', 'status', '--name', LAB, '--json']);
-    const [lab] = JSON.parse(String(status.stdout));
+    const parsed = JSON.parse(String(status.stdout));
+    const lab = Array.isArray(parsed) ? parsed[0] : parsed; // one object with --name
     state = JSON.parse(await readFile(lab.stateFile, 'utf8'));
   });
   afterAll(async () => {
