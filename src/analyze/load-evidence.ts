@@ -138,7 +138,7 @@ export async function loadEvidence(runDir: string, opts: LoadOptions = {}): Prom
     outputs.set(step.id, byTarget);
   }
   for (const id of [...NODE_STEPS, ...CLUSTER_STEPS]) {
-    if (!outputs.has(id)) missing.push({ step: id, kind: 'not-in-plan', reason: `${id} not collected (no such step in the plan)` });
+    if (!outputs.has(id)) missing.push({ step: id, kind: 'not-in-plan', reason: `${id} not collected (not in this run: absent from the plan, or excluded by --tags/--limit)` });
   }
   const hosts: { name: string; address: string }[] = Array.isArray(manifest?.inventory?.hosts) ? manifest.inventory.hosts : [];
   const nodes = nodeTargets.size ? [...nodeTargets] : hosts.map((h) => h.name);

@@ -69,8 +69,10 @@ function defaultSavePath(step: Step, target: Target): string {
 
 export async function executeTarget(input: TargetRunInput): Promise<TargetRunOutput> {
   const { step, target, ctx, handler, services } = input;
-  const shell = (t: string) => renderShell(t, ctx);
-  const text = (t: string) => renderText(t, ctx);
+  // Errors at run time point at the step's source line like validation errors do.
+  const where = (field: string) => ({ ...(step.fieldLocs?.[field] ?? step.loc), path: `steps[${step.index}].${field}` });
+  const shell = (t: string) => renderShell(t, ctx, where(step.kind));
+  const text = (t: string) => renderText(t, ctx, where(step.kind));
   const base: TargetRecord = { target: target.name, status: 'skipped', files: [] };
   const done = (record: TargetRecord, stdout = { text: '', truncated: false }, data?: unknown): TargetRunOutput => ({
     record,
@@ -79,7 +81,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
 
   let command: string;
   try {
-    if (step.when !== undefined && !evaluateCondition(step.when, ctx)) {
+    if (step.when !== undefined && !evaluateCondition(step.when, ctx, { where: where('when') })) {
       return done({ ...base, reason: `when: ${step.when} was false` });
     }
     command = handler.describe({ step, target, renderShell: shell, renderText: text, services });
@@ -92,7 +94,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
     return done({ ...base, status: 'failed', error: message });
   }
 
-  const savePath = step.save ? path.relative(services.runDir, renderSavePath(step.save, ctx, services.runDir)) : defaultSavePath(step, target);
+  const savePath = step.save ? path.relative(services.runDir, renderSavePath(step.save, ctx, services.runDir, where('save'))) : defaultSavePath(step, target);
   const attempts = step.until !== undefined ? Math.max(1, step.retries) + 1 : step.retries + 1;
   let record: TargetRecord = { ...base, command };
   let result: HandlerResult = { status: 'failed' };
@@ -143,7 +145,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
       const view = { ...ctx, registered: { ...ctx.registered, result: current, ...(step.register ? { [step.register]: current } : {}) } };
       let satisfied = false;
       try {
-        satisfied = evaluateCondition(step.until, view);
+        satisfied = evaluateCondition(step.until, view, { where: where('until') });
       } catch {
         satisfied = false;
       }

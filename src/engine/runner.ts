@@ -54,7 +54,7 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
   const targetsOf = (step: Step): Target[] => {
     if (!step.hosts) return [{ kind: 'run', name: 'localhost' }];
     if (!input.inventory) return [];
-    let hosts = selectHosts(input.inventory, step.hosts, { where: step.loc });
+    let hosts = selectHosts(input.inventory, step.hosts, { where: { ...(step.fieldLocs?.hosts ?? step.loc), path: `steps[${step.index}].hosts` } });
     if (input.limit) hosts = applyLimit(hosts, input.inventory, input.limit);
     const targets = hosts.map((host): Target => ({ kind: 'host', name: host.name, host }));
     return step.runOnce ? targets.slice(0, 1) : targets;

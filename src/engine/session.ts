@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Manifest } from '../artifacts/manifest.js';
 import { createRunDir } from '../artifacts/run-dir.js';
 import { netdiagVersion } from '../cli/version.js';
-import { InputError } from '../errors.js';
+import { InputError, formatProblem } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { applyLimit, selectHosts } from '../inventory/pattern.js';
 import { selectSteps } from '../plan/filter.js';
@@ -45,6 +45,8 @@ export interface RunOptions {
 export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const plan = await loadPlan(opts.plan, { extraVars: opts.extraVars });
   const inventory = opts.inventory ? await loadInventory(opts.inventory) : undefined;
+  // Ignored ssh options and the like: worth knowing, not worth stopping for.
+  for (const w of inventory?.warnings ?? []) process.stderr.write(`netdiag: warning: ${formatProblem(w)}\n`);
   const steps = selectSteps(plan, { tags: opts.tags, skipTags: opts.skipTags });
   const needsHosts = steps.filter((s) => s.hosts);
   if (needsHosts.length > 0 && !inventory) {
@@ -55,7 +57,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
 
   // Every host pattern is resolved once up front so a typo is exit 3 before anything runs.
   if (inventory) {
-    for (const s of needsHosts) selectHosts(inventory, s.hosts!, { where: s.loc });
+    for (const s of needsHosts) selectHosts(inventory, s.hosts!, { where: { ...(s.fieldLocs?.hosts ?? s.loc), path: `steps[${s.index}].hosts` } });
     if (opts.limit) applyLimit([...inventory.hosts.values()], inventory, opts.limit);
   }
 

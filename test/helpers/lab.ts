@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import type { LabPod, LabState } from '../../src/lab/model.js';
 import { missingPackages } from '../../src/lab/prereqs.js';
 
-export const repoRoot = new URL('../../', import.meta.url).pathname;
-export const cliPath = join(repoRoot, 'dist/cli/index.js');
+import { cliPath, repoRoot } from './cli.js';
+
+export { cliPath, repoRoot };
 
 /**
  * Why lab tests cannot run here (undefined when they can). Under CI=true a missing

@@ -60,7 +60,7 @@ describe('loadEvidence on written run directories', () => {
     const ev = await loadEvidence(dir);
     expect(ev.nodes).toEqual(['node-1', 'node-2']);
     expect(ev.missing).toContainEqual({ step: 'sysctls', target: 'node-2', kind: 'unreachable', reason: 'no SSH access to node-2 (connect ETIMEDOUT 198.18.9.12:22)' });
-    expect(new AnalysisContext(ev).why('iptables_nat', 'node-2')).toBe('iptables_nat not collected (no such step in the plan)');
+    expect(new AnalysisContext(ev).why('iptables_nat', 'node-2')).toBe('iptables_nat not collected (not in this run: absent from the plan, or excluded by --tags/--limit)');
     expect(new AnalysisContext(ev).why('sysctls', 'node-2')).toBe('no SSH access to node-2 (connect ETIMEDOUT 198.18.9.12:22)');
   });
 

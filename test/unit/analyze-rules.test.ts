@@ -136,3 +136,19 @@ describe('AnalysisContext', () => {
     expect(run('mtu', ev).notChecked).toEqual([{ rule: 'mtu', reason: 'not checked: no node targets in this run (links not collected)' }]);
   });
 });
+
+describe('VXLAN "not sent" needs a failing probe for the pair', () => {
+  const notSent = (from: string, to: string) => ({ from, to, fromIp: '', toIp: '', port: null, sent: 0, received: 0, verdict: 'not-sent' as const, explanation: '' });
+
+  it('is ignored without a matrix (no traffic may have been generated) and reported for failing pairs', () => {
+    const ev = netnsEvidence();
+    ev.flows = { file: 'vxlan-flow-table.json', table: { hosts: ['node-a', 'node-b'], rows: [notSent('node-a', 'node-b'), notSent('node-b', 'node-a')], counts: { ok: 0, lost: 0, 'not-sent': 2, partial: 0, 'no-capture': 0 } } };
+    expect(run('connectivity-matrix', ev).findings).toEqual([]);
+    ev.connectivity = {
+      file: 'connectivity-matrix.json',
+      matrix: { pods: [], results: [{ test: 'pod-pod', from: 'pb', fromNode: 'node-b', to: 'pa', toNode: 'node-a', sameNode: false, ok: false }, { test: 'pod-pod', from: 'pa', fromNode: 'node-a', to: 'pb', toNode: 'node-b', sameNode: false, ok: true }] },
+    };
+    const sym = run('connectivity-matrix', ev).findings.find((f) => f.id === 'vxlan-not-sent')!;
+    expect([sym.nodes, sym.pairs]).toEqual([['node-b'], [['node-b', 'node-a']]]);
+  });
+});

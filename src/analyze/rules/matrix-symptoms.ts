@@ -164,7 +164,10 @@ function flowFindings(ctx: AnalysisContext): Finding[] {
   if (!f) return [];
   const out: Finding[] = [];
   const lost = f.table.rows.filter((x) => x.verdict === 'lost' || x.verdict === 'partial');
-  const notSent = f.table.rows.filter((x) => x.verdict === 'not-sent');
+  // "Nothing left A toward B" only means something when traffic A→B was attempted and failed:
+  // without a failing probe for the pair it may just be that no traffic was generated.
+  const probedFailing = new Set((ctx.evidence.connectivity ? matrixPatterns(ctx.evidence.connectivity.matrix).crossNode.pairsFailed : []).map(([a, b]) => `${a}>${b}`));
+  const notSent = f.table.rows.filter((x) => x.verdict === 'not-sent' && probedFailing.has(`${x.from}>${x.to}`));
   const pairs = (xs: VxlanFlow[]) => xs.map((x) => [x.from, x.to] as [string, string]);
   if (lost.length) {
     const receivers = [...new Set(lost.map((x) => x.to))];

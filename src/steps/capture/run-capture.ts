@@ -104,13 +104,10 @@ function toResult(
   if (outcome.status === 'ok') return { status: 'ok', exitCode: 0 }; // -c reached
   if (outcome.status === 'unreachable') return { status: 'unreachable', exitCode: null, error: outcome.error };
   // tcpdump failed on its own: its message says why (not found, permission, no such device, bad filter).
-  const why = stderr.problem();
-  return {
-    status: 'failed',
-    exitCode: outcome.exitCode,
-    signal: outcome.signal,
-    error: why ? `tcpdump failed: ${why}` : `tcpdump failed: ${outcome.error ?? 'no output'}`,
-  };
+  const why = stderr.problem() ?? outcome.error ?? 'no message';
+  const how = outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : `killed by ${outcome.signal ?? 'a signal'}`;
+  const hint = outcome.exitCode === 127 ? 'tcpdump is not installed on this node (or not on the PATH of the SSH user): ' : '';
+  return { status: 'failed', exitCode: outcome.exitCode, signal: outcome.signal, error: `${hint}tcpdump failed (${how}): ${why}` };
 }
 
 /** One line for the step's stdout file: what was captured and why it stopped. */

@@ -54,6 +54,7 @@ export class TcpdumpStderrWatch extends Writable {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !ROUTINE_LINE.test(l));
-    return lines.length ? lines.join('; ').slice(0, 500) : undefined;
+    // tcpdump explains on a second line in parentheses, e.g. "(socket: Operation not permitted)".
+    return lines.length ? lines.join(' ').slice(0, 500) : undefined;
   }
 }

@@ -4,9 +4,9 @@
  * container, like `kubectl logs --prefix`. A container whose logs cannot be read (no previous
  * instance, pod gone) is noted in the file and on stderr; the step fails only when none could.
  */
-import { PassThrough, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { K8sOperation } from '../../plan/types.js';
-import { kubeErrorMessage, type KubeSession } from '../../transport/kube-session.js';
+import { kubeErrorMessage, withQuery, type KubeSession } from '../../transport/kube-session.js';
 
 interface PodRef {
   namespace: string;
@@ -14,47 +14,52 @@ interface PodRef {
   containers: string[];
 }
 
-async function podsFor(session: KubeSession, op: K8sOperation): Promise<PodRef[]> {
-  const ns = op.allNamespaces ? undefined : (op.namespace ?? 'default');
-  const toRef = (p: any): PodRef => ({ namespace: p.metadata.namespace, name: p.metadata.name, containers: (p.spec?.containers ?? []).map((c: any) => c.name) });
-  if (typeof op.logs === 'string') {
-    return [toRef(await session.objects.read({ apiVersion: 'v1', kind: 'Pod', metadata: { name: op.logs, namespace: ns ?? 'default' } }))];
-  }
-  const list = await session.objects.list('v1', 'Pod', ns, undefined, undefined, undefined, op.fieldSelector, op.labelSelector);
-  return list.items.map(toRef);
+/** How a logs step went: containers read / not readable, pods matched, bytes written. */
+export interface LogsResult {
+  read: number;
+  failed: number;
+  pods: number;
+  bytes: number;
+  /** One line per container that could not be read. */
+  errors: string[];
 }
 
-export async function streamLogs(session: KubeSession, op: K8sOperation, out: Writable, err: Writable, signal: AbortSignal): Promise<{ read: number; failed: number; pods: number }> {
-  const { Log } = await import('@kubernetes/client-node');
-  const log = new Log(session.kc);
-  const pods = await podsFor(session, op);
-  let read = 0;
-  let failed = 0;
+const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+
+async function podsFor(session: KubeSession, op: K8sOperation, signal: AbortSignal): Promise<PodRef[]> {
+  const toRef = (p: any): PodRef => ({
+    namespace: p.metadata.namespace,
+    name: p.metadata.name,
+    // Init containers too when asked by name; by default the app containers, like --all-containers.
+    containers: (p.spec?.containers ?? []).map((c: any) => c.name),
+  });
+  if (typeof op.logs === 'string') return [toRef(await session.request(podPath(op.namespace ?? 'default', op.logs), { signal }))];
+  const base = op.allNamespaces ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(op.namespace ?? 'default')}/pods`;
+  const list = await session.request(withQuery(base, { labelSelector: op.labelSelector, fieldSelector: op.fieldSelector }), { signal });
+  return (list.items ?? []).map(toRef).sort((a: PodRef, b: PodRef) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+export async function streamLogs(session: KubeSession, op: K8sOperation, out: Writable, err: Writable, signal: AbortSignal): Promise<LogsResult> {
+  const pods = await podsFor(session, op, signal);
+  const result: LogsResult = { read: 0, failed: 0, pods: pods.length, bytes: 0, errors: [] };
   for (const pod of pods) {
     for (const container of op.container ? [op.container] : pod.containers) {
-      if (signal.aborted) return { read, failed, pods: pods.length };
+      signal.throwIfAborted();
       out.write(`==> ${pod.namespace}/${pod.name} [${container}]${op.previous ? ' (previous)' : ''} <==\n`);
-      const pipe = new PassThrough();
-      pipe.pipe(out, { end: false });
-      const ended = new Promise<void>((resolve) => pipe.once('end', resolve).once('close', resolve));
+      const path = withQuery(`${podPath(pod.namespace, pod.name)}/log`, { container, tailLines: op.tailLines, previous: op.previous, limitBytes: op.limitBytes });
       try {
-        const ctl = await log.log(pod.namespace, pod.name, container, pipe, { tailLines: op.tailLines, previous: op.previous, limitBytes: op.limitBytes });
-        const onAbort = () => (ctl.abort(), pipe.end());
-        signal.addEventListener('abort', onAbort, { once: true });
-        await ended;
-        signal.removeEventListener('abort', onAbort);
-        read++;
+        result.bytes += await session.stream(path, out, signal);
+        result.read++;
       } catch (e) {
-        failed++;
+        if (signal.aborted) throw e;
+        result.failed++;
         const msg = `cannot read logs of ${pod.namespace}/${pod.name} [${container}]: ${kubeErrorMessage(e)}`;
+        result.errors.push(msg);
         out.write(`(${msg})\n`);
         err.write(msg + '\n');
-        pipe.end();
-      } finally {
-        pipe.unpipe(out);
       }
       out.write('\n');
     }
   }
-  return { read, failed, pods: pods.length };
+  return result;
 }
