@@ -90,6 +90,11 @@ export class KubeSession {
     return this.kc.getCurrentCluster()!.server;
   }
 
+  /** True once a request found the server unreachable (later ones fail fast). */
+  get isUnreachable(): boolean {
+    return this.unreachable !== undefined;
+  }
+
   /** Throws the remembered "cannot reach" error, if any (for callers that bypass request()). */
   assertReachable(): void {
     if (this.unreachable) throw this.unreachable;

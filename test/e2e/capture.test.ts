@@ -240,6 +240,37 @@ ${captureOnAll('after_timeout', '    timeout: 2s\n')}  - name: Look after the ti
     expect(targetsOf(manifest, 'vxlan_capture').map((t) => t.status)).toEqual(['interrupted', 'interrupted', 'interrupted']);
   });
 
+  it('a netdiag killed with SIGKILL leaves no tcpdump behind either (sshd closes the session)', async () => {
+    // The traffic step waits for a file instead of sleeping, so the orphan it becomes when
+    // netdiag dies ends as soon as the test creates that file.
+    const stopFile = path.join(tmp, 'sigkill-stop');
+    const p = await plan('capture-sigkill', `${captureOnAll('wait')}  - name: Wait for the test
+    id: wait
+    local: ${JSON.stringify(`while [ ! -e '${stopFile}' ]; do sleep 0.2; done`)}
+`);
+    const child = spawnCli(['run', '-i', state.files.inventory, '-p', p, '-o', path.join(tmp, 'out'), '--no-bundle']);
+    try {
+      let running: string[] = [];
+      for (let i = 0; i < 100 && running.length < state.nodes.length; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        running = (await leftoverCaptures()).filter((l) => !l.includes('below sshd'));
+      }
+      expect(running, 'tcpdump never started on every node').toHaveLength(state.nodes.length);
+      child.kill('SIGKILL');
+      await child;
+      // Nobody is left to clean up: the remote side must notice the dead connection itself.
+      // Bounded wait for that asynchronous teardown (not a speed assertion).
+      let left = await leftoverCaptures();
+      for (let i = 0; i < 50 && left.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        left = await leftoverCaptures();
+      }
+      expect(left).toEqual([]);
+    } finally {
+      await writeFile(stopFile, '');
+    }
+  });
+
   describe('faults toward node-2', () => {
     const healthyPlan = () =>
       plan('capture-fault', `${captureOnAll('traffic')}  - name: Cross-node pings
