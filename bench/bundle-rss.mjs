@@ -28,7 +28,12 @@ if (args[0] === '--child') {
   const dist = process.env.NETDIAG_DIST ? path.resolve(process.env.NETDIAG_DIST) : new URL('../dist/', import.meta.url).pathname;
   const { createBundle } = await import(path.join(dist, 'artifacts', 'bundle.js'));
   const samples = [];
-  const timer = setInterval(() => samples.push(process.memoryUsage().rss), 50);
+  let peak = { rss: 0 };
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    samples.push(m.rss);
+    if (m.rss > peak.rss) peak = m;
+  }, 50);
   const t0 = process.hrtime.bigint();
   const budget = defaultBudget === '1' ? {} : { perFileCapBytes: 4096 * MiB, totalBudgetBytes: 8192 * MiB };
   const r = await createBundle(runDir, { obfuscate: obfuscate === '1', ...budget });
@@ -36,7 +41,8 @@ if (args[0] === '--child') {
   const cpu = process.cpuUsage();
   clearInterval(timer);
   const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-  process.send({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, hwm, sampledPeak: Math.max(...samples), bundleBytes: r.bytes, files: r.files, truncated: r.truncated.length + r.dropped.length, redactions: r.redactions });
+  const mb = (n) => +(n / 1e6).toFixed(1);
+  process.send({ atPeak: { heapTotalMB: mb(peak.heapTotal), heapUsedMB: mb(peak.heapUsed), externalMB: mb(peak.external), arrayBuffersMB: mb(peak.arrayBuffers) }, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, hwm, sampledPeak: Math.max(...samples), bundleBytes: r.bytes, files: r.files, truncated: r.truncated.length + r.dropped.length, redactions: r.redactions });
   process.exit(0);
 }
 
@@ -146,6 +152,7 @@ try {
     inputMiB: +(total / MiB).toFixed(0),
     peakRssMB: +(result.hwm / 1e6).toFixed(1),
     sampledPeakRssMB: +(result.sampledPeak / 1e6).toFixed(1),
+    atPeak: result.atPeak,
     // Wall time depends on what else the machine runs; CPU time (user+system) is the steadier figure.
     seconds: +result.seconds.toFixed(1),
     cpuSeconds: +result.cpuSeconds.toFixed(1),

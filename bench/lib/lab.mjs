@@ -3,9 +3,13 @@
  * up taken down again on normal exit, on an exception and on SIGINT/SIGTERM (Ctrl-C).
  */
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { mustRun } from './proc.mjs';
 
-export const CLI = new URL('../../dist/cli/index.js', import.meta.url).pathname;
+/** The built CLI; NETDIAG_DIST points at another build output folder (A/B experiments). */
+export const CLI = process.env.NETDIAG_DIST
+  ? path.join(path.resolve(process.env.NETDIAG_DIST), 'cli', 'index.js')
+  : new URL('../../dist/cli/index.js', import.meta.url).pathname;
 const up = new Set();
 
 /** Synchronous so it also works from a signal handler or process 'exit'. */

@@ -32,7 +32,7 @@ function vmHwmKiB(pid) {
 
 /**
  * Run `cmd args` (no shell unless the caller passes `sh -c`), return
- * `{ code, ms, peakRssMiB, loadBefore, loadAfter, stdout, stderr, startedAtMs, endedAtMs }`.
+ * `{ code, ms, peakRssMiB, loadBefore, loadAfter, loadMax (1-min load sampled every second), stdout, stderr, startedAtMs, endedAtMs }`.
  * stdout/stderr are kept (the commands measured here print little) unless `opts.discard`.
  */
 export function measure(cmd, args, opts = {}) {
@@ -46,7 +46,9 @@ export function measure(cmd, args, opts = {}) {
       stdio: ['ignore', opts.discard ? 'ignore' : 'pipe', opts.discard ? 'ignore' : 'pipe'],
     });
     let peak = 0;
+    let loadMax = loadBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, vmHwmKiB(child.pid))), 20);
+    const loadSampler = setInterval(() => (loadMax = Math.max(loadMax, load1())), 1000);
     const out = [];
     const err = [];
     child.stdout?.on('data', (d) => out.push(d));
@@ -58,8 +60,10 @@ export function measure(cmd, args, opts = {}) {
     child.on('close', (code, signal) => {
       const ms = performance.now() - t0;
       clearInterval(sampler);
+      clearInterval(loadSampler);
       clearTimeout(timer);
       resolve({
+        loadMax: Math.max(loadMax, load1()),
         code: code ?? (signal ? 128 : -1),
         signal,
         ms,
@@ -74,6 +78,7 @@ export function measure(cmd, args, opts = {}) {
     });
     child.on('error', (e) => {
       clearInterval(sampler);
+      clearInterval(loadSampler);
       resolve({ code: -1, ms: performance.now() - t0, peakRssMiB: 0, loadBefore, loadAfter: load1(), stdout: '', stderr: String(e) });
     });
   });

@@ -78,7 +78,6 @@ export class IpMapper {
   private readonly pool: number[];
   /** One HMAC per original prefix /8, /16, /24: its 256 bits are the flips of the next octet's tree. */
   private readonly octetFlips = new Map<number, Buffer>();
-  private readonly cache = new Map<number, number>();
 
   /** `avoid`: first octets the run is known to use (inventory addresses): never used as targets. */
   constructor(
@@ -93,14 +92,11 @@ export class IpMapper {
   /** Maps one address (as a 32-bit number). */
   mapNumber(n: number): number {
     if (isKeptIpv4(n)) return n;
-    const hit = this.cache.get(n);
-    if (hit !== undefined) return hit;
     const a = n >>> 24;
     const o2 = (n >>> 16) & 255;
     const o3 = (n >>> 8) & 255;
     const out = (this.mapOctet(1, a, o2) << 16) | (this.mapOctet(2, (a << 8) | o2, o3) << 8) | this.mapOctet(3, (n >>> 8) & 0xffffff, n & 255);
     const mapped = ((this.mapFirstOctet(a) << 24) >>> 0) + out;
-    this.cache.set(n, mapped);
     this.ips.set(formatIpv4(n), formatIpv4(mapped));
     return mapped;
   }

@@ -45,6 +45,12 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
+// `netdiag run … | head`: a closed pipe is the reader's choice, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import { evaluateCondition } from '../plan/condition.js';
 import { renderSavePath, renderShell, renderText } from '../plan/template.js';
 import type { Step } from '../plan/types.js';
+import { deadline } from '../transport/abort.js';
 import { readHead, toRegistered, type RegisteredResult } from './registered.js';
 import type { Handler, HandlerResult, RunServices, StepExecution, Target, TemplateContext } from './types.js';
 
@@ -103,7 +104,8 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
     const startedAt = new Date();
     const stdout = await ArtifactFile.open(services.runDir, savePath);
     const stderr = await ArtifactFile.open(services.runDir, `${savePath.replace(/\.[^./]+$/, '')}.stderr.txt`);
-    const signal = AbortSignal.any([input.runSignal, AbortSignal.timeout(step.timeoutMs)]);
+    const limit = deadline(input.runSignal, step.timeoutMs, `step "${step.name}"`);
+    const { signal } = limit;
     try {
       result = await boundedByAbort(handler.run({
         step,
@@ -122,6 +124,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
     } catch (err) {
       result = { status: 'failed', error: `netdiag bug in ${step.kind} handler: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` };
     }
+    limit.dispose();
     if (result.status !== 'timedout' && signal.aborted && input.runSignal.aborted) result = { ...result, status: 'interrupted' };
     stdoutFile = await stdout.finish();
     const stderrFile = await stderr.finishUnlessEmpty();

@@ -90,8 +90,8 @@ export function describeCheck(c: AccessCheck): string {
   return `${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.namespace ? `in namespace ${c.namespace}` : 'cluster-wide'}`;
 }
 
-/** Asks the server about one check; true/false, or an error message when it cannot say. */
-async function review(session: KubeSession, c: AccessCheck, signal?: AbortSignal): Promise<boolean | { error: string }> {
+/** Asks the server about one check: allowed or not (with the resource as RBAC names it), or why it cannot say. */
+async function review(session: KubeSession, c: AccessCheck, signal?: AbortSignal): Promise<{ allowed: boolean; what: string } | { error: string }> {
   try {
     const r = await session.resolve(c.resource, signal);
     const namespace = r.namespaced ? c.namespace : undefined;
@@ -101,7 +101,8 @@ async function review(session: KubeSession, c: AccessCheck, signal?: AbortSignal
       spec: { resourceAttributes: { verb: c.verb, group: r.group, resource: r.plural, subresource: c.subresource, namespace } },
     };
     const answer = await session.request('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { method: 'POST', body, signal });
-    return answer?.status?.allowed === true;
+    const what = describeCheck({ ...c, resource: r.group ? `${r.plural}.${r.group}` : r.plural, namespace });
+    return { allowed: answer?.status?.allowed === true, what };
   } catch (err) {
     return { error: kubeErrorMessage(err) };
   }
@@ -114,7 +115,7 @@ async function review(session: KubeSession, c: AccessCheck, signal?: AbortSignal
 export async function preflightKube(steps: Step[], session: KubeSession, opts: PreflightOptions = {}): Promise<PreflightResult> {
   const denied = new Map<string, string>();
   const notes: string[] = [];
-  const answers = new Map<string, Promise<boolean | { error: string }>>();
+  const answers = new Map<string, ReturnType<typeof review>>();
   const ask = (c: AccessCheck) => {
     const key = JSON.stringify([c.verb, c.resource, c.subresource, c.namespace]);
     let p = answers.get(key);
@@ -144,8 +145,8 @@ export async function preflightKube(steps: Step[], session: KubeSession, opts: P
         continue;
       }
       const answer = await ask(c);
-      if (answer === false) missing.push(describeCheck(c));
-      else if (answer !== true) notes.push(`${step.id}: "${describeCheck(c)}" not checked: ${answer.error}`);
+      if ('error' in answer) notes.push(`${step.id}: "${describeCheck(c)}" not checked: ${answer.error}`);
+      else if (!answer.allowed) missing.push(answer.what);
     }
     if (missing.length) denied.set(step.id, `no permission: cannot ${missing.join(', ')}`);
   }

@@ -5,8 +5,9 @@
  * decoded into `vxlan-analysis-<host>.txt`.
  *
  * Every stop goes through the AbortController handed to the SSH transport, whose watchdog
- * TERMs then KILLs the remote process group: a capture never outlives its step. With `-U`
- * tcpdump has already written every packet it saw, so stopping loses nothing.
+ * TERMs then KILLs the remote process group: a capture never outlives its step. With
+ * `--immediate-mode -U` tcpdump has already written every packet the node saw, so stopping
+ * loses nothing.
  */
 import type { HandlerResult, StepExecution } from '../../engine/types.js';
 import type { CaptureStep } from '../../plan/types.js';
@@ -22,6 +23,8 @@ export interface CaptureData {
   underlayIp: string;
   /** Undefined when tcpdump never produced a capture (not found, no permission, unreachable). */
   summary?: VxlanCaptureSummary;
+  /** Packets the node's kernel dropped before tcpdump read them (tcpdump's exit statistics). */
+  kernelDrops?: number;
 }
 
 /** Why the capture was stopped by netdiag (as opposed to tcpdump ending on its own). */
@@ -39,17 +42,11 @@ export async function runCapture(exec: StepExecution<CaptureStep>): Promise<Hand
   const data: CaptureData = { host: host.name, underlayIp: underlayIpOf(host) };
 
   const pcap = await exec.openFile(paths.pcap);
-  // The step timeout again, on a timer this handler holds: on Node 20 an AbortSignal.timeout()
-  // that only reaches us through AbortSignal.any() can be garbage-collected and never fire,
-  // and a capture left running would never end on its own (see the report of issue 4).
-  const deadline = new AbortController();
-  const deadlineTimer = setTimeout(() => deadline.abort(new DOMException(`step timeout of ${step.timeoutMs} ms`, 'TimeoutError')), step.timeoutMs);
-
   const stop = new AbortController();
   let stopReason: StopReason | undefined;
   const stopBecause = (reason: StopReason) => {
     // A timeout or Ctrl-C already under way stays what it is (the window also closes then).
-    if (stopReason || stop.signal.aborted || exec.signal.aborted || deadline.signal.aborted) return;
+    if (stopReason || stop.signal.aborted || exec.signal.aborted) return;
     stopReason = reason;
     stop.abort(new Error(`capture ${reason} ended`));
   };
@@ -66,12 +63,11 @@ export async function runCapture(exec: StepExecution<CaptureStep>): Promise<Hand
     command: tcpdumpCommand(step.capture, exec.renderText),
     stdout: pcap.stream,
     stderr,
-    signal: AbortSignal.any([exec.signal, deadline.signal, stop.signal]),
+    signal: AbortSignal.any([exec.signal, stop.signal]),
     become: step.become || host.become,
     becomeUser: host.becomeUser,
   });
   clearTimeout(durationTimer);
-  clearTimeout(deadlineTimer);
   // tcpdump ended (or never started): the traffic steps must not wait for it.
   window?.started();
 
@@ -83,9 +79,13 @@ export async function runCapture(exec: StepExecution<CaptureStep>): Promise<Hand
     analysis.stream.end(formatVxlanSummary(data.summary));
     files.push(await analysis.finish());
   }
+  data.kernelDrops = stderr.kernelDrops();
+  if (data.kernelDrops) {
+    exec.log(`${step.id} on ${host.name}: the kernel dropped ${data.kernelDrops} packets tcpdump could not read in time; "received" counts toward ${host.name} may be low`);
+  }
   exec.stdout.write(describeResult(data, stopReason, pcapFile?.bytes));
 
-  const result = toResult(exec.signal.aborted ? exec.signal : deadline.signal, stopReason, outcome, stderr);
+  const result = toResult(exec.signal, stopReason, outcome, stderr);
   if (result.status === 'ok' && outcome.error?.includes('still open')) exec.log(`${step.id} on ${host.name}: ${outcome.error}`);
   return { ...result, files, data };
 }
@@ -115,5 +115,6 @@ function describeResult(data: CaptureData, stopReason: StopReason | undefined, b
   const s = data.summary;
   const why = stopReason === 'window' ? 'traffic steps done' : stopReason === 'duration' ? 'duration reached' : 'tcpdump ended';
   if (!s) return `${data.host}: no capture (${why})\n`;
-  return `${data.host}: ${s.packets} packets (${s.vxlanPackets} VXLAN), ${bytes ?? 0} bytes → ${capturePaths(data.host).pcap} (${why})\n`;
+  const drops = data.kernelDrops ? `, ${data.kernelDrops} dropped by the kernel` : '';
+  return `${data.host}: ${s.packets} packets (${s.vxlanPackets} VXLAN${drops}), ${bytes ?? 0} bytes → ${capturePaths(data.host).pcap} (${why})\n`;
 }

@@ -15,6 +15,7 @@ const ROUTINE_LINE = /^(tcpdump: )?(listening on |data link type |verbose output
 /** tcpdump ≥ 4.99 prints `tcpdump: listening on any, link-type …`, older ones `listening on …`. */
 const LISTENING = /(^|\n)(tcpdump: )?listening on /;
 
+/** A pass-through Writable for tcpdump's stderr that notices `listening on` and keeps its head. */
 export class TcpdumpStderrWatch extends Writable {
   private head = '';
   private listening = false;
@@ -43,9 +44,13 @@ export class TcpdumpStderrWatch extends Writable {
     else this.sink.once('drain', () => callback());
   }
 
-  /** True once tcpdump said it is listening. */
-  get isListening(): boolean {
-    return this.listening;
+  /**
+   * Packets the kernel dropped because tcpdump could not keep up (from the statistics tcpdump
+   * prints when it stops). Non-zero means "received < sent" in the flow table may be ours.
+   */
+  kernelDrops(): number | undefined {
+    const m = /(\d+) packets? dropped by kernel/.exec(this.head);
+    return m ? Number(m[1]) : undefined;
   }
 
   /** tcpdump's own explanation of a failure: its stderr without the routine lines. */

@@ -29,6 +29,21 @@ export function splitTarget(ref: string): [string, string] {
   return [ref.slice(0, i), ref.slice(i + 1)];
 }
 
+/**
+ * `events: pod/x` lists events whose involvedObject is that object; kubectl spells the kind
+ * in the field selector as the API Kind, which we only know after discovery, so the manifest
+ * shows the user's word capitalised (`pod` → `Pod`, right for every core kind).
+ */
+function eventSelectors(op: K8sOperation): string[] {
+  const fields = [op.fieldSelector];
+  if (typeof op.events === 'string') {
+    const [kind, name] = splitTarget(op.events);
+    fields.push(`involvedObject.kind=${kind[0].toUpperCase()}${kind.slice(1)}`, `involvedObject.name=${name}`);
+  }
+  const joined = fields.filter(Boolean).join(',');
+  return [...(op.labelSelector ? ['-l', op.labelSelector] : []), ...(joined ? [`--field-selector=${joined}`] : [])];
+}
+
 /** The kubectl command that does the same, for the manifest and for would-run under --check. */
 export function kubectlEquivalent(op: K8sOperation): string {
   const ns = op.allNamespaces ? ['-A'] : op.namespace ? ['-n', op.namespace] : [];
@@ -42,7 +57,7 @@ export function kubectlEquivalent(op: K8sOperation): string {
     case 'logs':
       return quoteArgv(['kubectl', 'logs', ...(typeof op.logs === 'string' ? [op.logs] : sel), ...ns, ...(op.container ? ['-c', op.container] : ['--all-containers']), ...(op.tailLines !== undefined ? [`--tail=${op.tailLines}`] : []), ...(op.previous ? ['--previous'] : []), ...(op.limitBytes ? [`--limit-bytes=${op.limitBytes}`] : [])]);
     case 'events':
-      return quoteArgv(['kubectl', 'get', 'events', ...ns, ...(typeof op.events === 'string' ? [`--for=${op.events}`] : []), ...o]);
+      return quoteArgv(['kubectl', 'get', 'events', ...ns, ...eventSelectors(op), ...o]);
     case 'exec':
       return quoteArgv(['kubectl', 'exec', op.pod ?? op.name ?? `(pod matching ${op.labelSelector})`, ...ns, ...(op.container ? ['-c', op.container] : []), '--', ...op.exec!]);
     case 'rolloutRestart':

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import type { ConnectivityMatrix, ConnectivityResult, ConnectivityTest } from '../../analyze/types.js';
 import type { Handler, HandlerResult } from '../../engine/types.js';
 import type { ProbeStep } from '../../plan/types.js';
+import { deadline } from '../../transport/abort.js';
 import { kubeErrorMessage, type KubeSession } from '../../transport/kube-session.js';
 import { execInPod } from '../k8s/exec.js';
 import { DEFAULT_PROBE_SELECTOR, discoverTopology, type ProbePod } from './discover.js';
@@ -28,7 +29,8 @@ async function runInPod(session: KubeSession, pod: ProbePod, script: string, tim
   const out = new Tail();
   const err = new Tail();
   const started = Date.now();
-  const signal = AbortSignal.any([runSignal, AbortSignal.timeout(timeoutMs)]);
+  const limit = deadline(runSignal, timeoutMs, 'probe');
+  const signal = limit.signal;
   try {
     const r = await execInPod(session, { exec: ['sh', '-c', script], namespace: pod.namespace, pod: pod.name }, out, err, signal);
     const ms = Date.now() - started;
@@ -36,6 +38,8 @@ async function runInPod(session: KubeSession, pod: ProbePod, script: string, tim
     return { ok: r.exitCode === 0, ms, out: out.text, error: r.exitCode === 0 ? undefined : (err.text.trim() || out.text.trim() || r.error || `exit ${r.exitCode}`).split('\n').slice(-2).join(' ') };
   } catch (e) {
     return { ok: false, ms: Date.now() - started, out: '', error: kubeErrorMessage(e) };
+  } finally {
+    limit.dispose();
   }
 }
 
