@@ -103,7 +103,7 @@ async function bundleBinary(job: FileJob, record: BundledFile, dest: string, cut
       if (cut) {
         input = `${dest}.cut`;
         temps.push(input);
-        await writeThrough(createReadStream(file.abs), [new CaptureLimiter(file.pcap, budget.keepBytes)], input);
+        await writeThrough(createReadStream(file.abs, readRange(budget.keepBytes)), [new CaptureLimiter(file.pcap, budget.keepBytes)], input);
       }
       const rewritten = `${dest}.rewritten`;
       temps.push(rewritten);
@@ -115,11 +115,19 @@ async function bundleBinary(job: FileJob, record: BundledFile, dest: string, cut
     if (cut && !job.obfuscator) stages.push(new CaptureLimiter(file.pcap, budget.keepBytes));
     const masker = new BinaryMasker(job.redact, job.userPatterns);
     stages.push(masker);
-    const { bytes, sha256 } = await writeThrough(createReadStream(input, { highWaterMark: 256 * 1024 }), stages, dest);
+    // Never read past what is kept: discarded reads are garbage buffers that inflate RSS.
+    const range = cut && !job.obfuscator ? readRange(budget.keepBytes) : { highWaterMark: BINARY_CHUNK };
+    const { bytes, sha256 } = await writeThrough(createReadStream(input, range), stages, dest);
     return { ...record, bundledBytes: bytes, sha256, redactions: masker.counts };
   } finally {
     for (const t of temps) await rm(t, { force: true });
   }
+}
+
+const BINARY_CHUNK = 256 * 1024;
+
+function readRange(keepBytes: number): { end: number; highWaterMark: number } {
+  return { end: Math.max(0, keepBytes - 1), highWaterMark: BINARY_CHUNK };
 }
 
 /** Streams `source` through `stages` into `dest`, hashing and counting what is written. */

@@ -4,7 +4,6 @@
  * (src/analyze/pcap/rewrite.ts) so IPs and MACs in the packets use the bundle's pseudonyms.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { rewriteCapture } from '../analyze/pcap/rewrite.js';
 
 /**
  * Passes whole pcap records (or pcapng blocks) while they fit in `limit` bytes, then swallows
@@ -90,6 +89,8 @@ export async function rewriteCaptureFile(
   maps: { mapIp(ip: string): string; mapMac(mac: string): string },
 ): Promise<CaptureRewriteOutcome> {
   try {
+    // Loaded on first use: only obfuscated bundles with captures need the pcap codec.
+    const { rewriteCapture } = await import('../analyze/pcap/rewrite.js');
     const r = await rewriteCapture(input, output, { mapIp: maps.mapIp, mapMac: maps.mapMac });
     return r.ok ? { ok: true, packetsIn: r.packetsIn, packetsOut: r.packetsOut } : { ok: false, error: r.error ?? 'unreadable capture' };
   } catch (err) {

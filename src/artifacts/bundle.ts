@@ -21,7 +21,6 @@ import { readRunInfo, scanNodeNames, scanRunDir } from './bundle-scan.js';
 import { Obfuscator } from './obfuscate.js';
 import { redactFileInPlace } from './redact-inplace.js';
 import type { UserPattern } from './redact-rules.js';
-import { loadRedactorsFile, patternsFromFlags } from './redact-user.js';
 
 /** Options of {@link createBundle}; every field is optional. */
 export interface BundleOptions {
@@ -87,6 +86,9 @@ export interface BundleManifest {
 /** Compiles `--redact-pattern` values and loads `--redactors FILE`. */
 export async function resolveUserPatterns(opts: Pick<BundleOptions, 'extraPatterns' | 'redactorsFile'>): Promise<UserPattern[]> {
   const raw = opts.extraPatterns ?? [];
+  if (raw.length === 0 && !opts.redactorsFile) return [];
+  // Loaded only when needed: the YAML parser is a few MB of RSS the common case does not need.
+  const { loadRedactorsFile, patternsFromFlags } = await import('./redact-user.js');
   const compiled = patternsFromFlags(raw.filter((p): p is string => typeof p === 'string'));
   const given = raw.filter((p): p is UserPattern => typeof p !== 'string');
   const fromFile = opts.redactorsFile ? await loadRedactorsFile(opts.redactorsFile) : [];
@@ -155,7 +157,7 @@ export async function createBundle(runDir: string, opts: BundleOptions = {}): Pr
     // Written inside the staging folder (same filesystem as the bundle): rename is atomic, and two
     // bundlers of the same run never share a temp file.
     const partial = path.join(staging, 'bundle.tar.gz.partial');
-    await tarCreate({ file: partial, gzip: { level: 6 }, cwd: staging, portable: true, maxReadSize: 1024 * 1024 }, [base]);
+    await tarCreate({ file: partial, gzip: { level: 6 }, cwd: staging, portable: true, maxReadSize: 256 * 1024 }, [base]);
     await rename(partial, bundlePath);
     const digest = await sha256File(bundlePath);
     await writeFile(sha256Path, `${digest}  ${path.basename(bundlePath)}\n`);

@@ -8,6 +8,7 @@
 import type { K8sOperation, Step } from '../plan/types.js';
 import { kubeErrorMessage, type KubeSession } from '../transport/kube-session.js';
 import { opName, splitTarget } from '../steps/k8s/operation.js';
+import { renderText, templateContext } from '../plan/template.js';
 
 /** One access check: what a SelfSubjectAccessReview's resourceAttributes hold. */
 export interface AccessCheck {
@@ -155,4 +156,33 @@ export async function preflightKube(steps: Step[], session: KubeSession, opts: P
 
 function render(step: Step, text: string, opts: PreflightOptions): string {
   return opts.renderText && isTemplated(text) ? opts.renderText(step, text) : text;
+}
+
+/** Templates a preflight can render before the run: ones that only read plan/extra vars. */
+function varsRenderer(vars: Record<string, unknown>): (step: Step, text: string) => string {
+  return (step, text) => {
+    if (/\b(registered|facts|host|run)\b/.test(text)) return text; // known only during the run
+    try {
+      return renderText(text, templateContext({ vars, step: { id: step.id, name: step.name } }));
+    } catch {
+      return text;
+    }
+  };
+}
+
+/**
+ * The run's preflight in one call: checks the API steps that will really run (remediation
+ * steps are left out under --check), with `vars` templates rendered. Without a usable
+ * kubeconfig it checks nothing: those steps report the kubeconfig problem themselves.
+ */
+export async function preflightRun(
+  steps: Step[],
+  kube: { session(): Promise<KubeSession | { error: string }> },
+  opts: { vars: Record<string, unknown>; check: boolean; signal?: AbortSignal },
+): Promise<PreflightResult> {
+  const apiSteps = steps.filter((s) => (s.kind === 'k8s' || s.kind === 'probe') && !(opts.check && s.remediation));
+  if (apiSteps.length === 0) return { denied: new Map(), notes: [] };
+  const session = await kube.session();
+  if ('error' in session) return { denied: new Map(), notes: [] };
+  return preflightKube(apiSteps, session, { renderText: varsRenderer(opts.vars), signal: opts.signal });
 }

@@ -5,7 +5,8 @@
  * be killed through the shared abort signal, then the manifest is closed as `interrupted`.
  */
 import type { Manifest, StepRecord, TargetRecord } from '../artifacts/manifest.js';
-import type { Inventory } from '../inventory/types.js';
+import type { Host, Inventory } from '../inventory/types.js';
+import { isClusterHostPattern } from '../inventory/cluster-nodes.js';
 import { applyLimit, selectHosts } from '../inventory/pattern.js';
 import type { Plan, Step } from '../plan/types.js';
 import type { Reporter } from '../report/reporter.js';
@@ -30,6 +31,10 @@ export interface RunInput {
   handlers: HandlerTable;
   reporter: Required<Reporter>;
   signal: AbortSignal;
+  /** Hosts of `k8s:nodes…` patterns, resolved against the cluster before the run. */
+  clusterHosts?: Map<string, Host[]>;
+  /** Steps the RBAC preflight found the credentials may not run, with the reason. */
+  denied?: Map<string, string>;
 }
 
 /** Host view for templates: the inventory vars plus name/address/port. */
@@ -54,7 +59,7 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
   const targetsOf = (step: Step): Target[] => {
     if (!step.hosts) return [{ kind: 'run', name: 'localhost' }];
     if (!input.inventory) return [];
-    let hosts = selectHosts(input.inventory, step.hosts, { where: { ...(step.fieldLocs?.hosts ?? step.loc), path: `steps[${step.index}].hosts` } });
+    let hosts = isClusterHostPattern(step.hosts) ? (input.clusterHosts?.get(step.hosts) ?? []) : selectHosts(input.inventory, step.hosts, { where: { ...(step.fieldLocs?.hosts ?? step.loc), path: `steps[${step.index}].hosts` } });
     if (input.limit) hosts = applyLimit(hosts, input.inventory, input.limit);
     const targets = hosts.map((host): Target => ({ kind: 'host', name: host.name, host }));
     return step.runOnce ? targets.slice(0, 1) : targets;
@@ -81,6 +86,12 @@ export async function runPlan(input: RunInput): Promise<RunSummary> {
     const targets = targetsOf(step);
     const results: { target: Target; status: string; data?: unknown }[] = [];
     reporter.onStepStart(step, targets.map((t) => t.name));
+    const denied = input.denied?.get(step.id);
+    if (denied) {
+      for (const t of targets) record(step, stepRec, { target: t.name, status: 'skipped', reason: denied, files: [] });
+      reporter.onStepEnd(step, stepRec.targets);
+      return;
+    }
     await Promise.all(
       targets.map(async (target) => {
         // Each target tells a capture window once that it listens — or that it never will.

@@ -11,6 +11,8 @@ import { netdiagVersion } from '../cli/version.js';
 import { InputError, formatProblem } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { applyLimit, selectHosts } from '../inventory/pattern.js';
+import { clusterHostPatternProblems, isClusterHostPattern, resolvePlanClusterHosts } from '../inventory/cluster-nodes.js';
+import { preflightRun } from './preflight.js';
 import { selectSteps } from '../plan/filter.js';
 import { loadPlan } from '../plan/load.js';
 import { multiplex, type Reporter } from '../report/reporter.js';
@@ -57,7 +59,14 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
 
   // Every host pattern is resolved once up front so a typo is exit 3 before anything runs.
   if (inventory) {
-    for (const s of needsHosts) selectHosts(inventory, s.hosts!, { where: { ...(s.fieldLocs?.hosts ?? s.loc), path: `steps[${s.index}].hosts` } });
+    for (const s of needsHosts) {
+      const where = { ...(s.fieldLocs?.hosts ?? s.loc), path: `steps[${s.index}].hosts` };
+      // `k8s:nodes…` is resolved against the cluster once the run starts; only its syntax now.
+      if (isClusterHostPattern(s.hosts!)) {
+        const problems = clusterHostPatternProblems(s.hosts!, where);
+        if (problems.length) throw new InputError(problems);
+      } else selectHosts(inventory, s.hosts!, { where });
+    }
     if (opts.limit) applyLimit([...inventory.hosts.values()], inventory, opts.limit);
   }
 
@@ -96,7 +105,15 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   reporter.onRunStart({ planName: plan.name, runDir: runDir.dir, steps: steps.length, check: opts.check });
   let summary: RunSummary | undefined;
   try {
-    summary = await runPlan({ plan, steps, inventory, limit: opts.limit, forks: opts.forks, extraVars: opts.extraVars, stamp: runDir.stamp, manifest, services, handlers, reporter, signal: opts.signal });
+    const clusterHosts = inventory ? await resolvePlanClusterHosts(steps, inventory, services.kube, opts.signal) : undefined;
+    // Steps the cluster's RBAC would refuse are known before anything runs, not discovered half-way.
+    const preflight = await preflightRun(steps, services.kube, { vars: { ...plan.vars, ...opts.extraVars }, check: opts.check, signal: opts.signal });
+    for (const n of [...(clusterHosts?.notes ?? []), ...preflight.notes]) process.stderr.write(`netdiag: note: ${n}\n`);
+    for (const [id, why] of preflight.denied) process.stderr.write(`netdiag: step ${id} will be skipped: ${why}\n`);
+    summary = await runPlan({
+      plan, steps, inventory, limit: opts.limit, forks: opts.forks, extraVars: opts.extraVars, stamp: runDir.stamp, manifest, services, handlers, reporter, signal: opts.signal,
+      clusterHosts: clusterHosts?.byPattern, denied: preflight.denied,
+    });
     return summary;
   } finally {
     // Probe workloads and the like are removed even after a failure or Ctrl-C.

@@ -12,7 +12,7 @@
  * so a node no host matches is reported as unmatched, never guessed at.
  */
 import type { InputProblem } from '../errors.js';
-import { withQuery, type KubeSession } from '../transport/kube-session.js';
+import { kubeErrorMessage, withQuery, type KubeSession } from '../transport/kube-session.js';
 import type { Host, Inventory } from './types.js';
 
 export const CLUSTER_HOSTS_PREFIX = 'k8s:';
@@ -114,4 +114,44 @@ export async function resolveClusterHosts(pattern: string, inventory: Inventory,
     .sort((a: NodeInfo, b: NodeInfo) => a.name.localeCompare(b.name));
   const { hosts, unmatched } = matchNodesToHosts(nodes, [...inventory.hosts.values()]);
   return { hosts, unmatched };
+}
+
+/** What `resolvePlanClusterHosts` found for a run: hosts per distinct `k8s:` pattern, and notes for the log. */
+export interface PlanClusterHosts {
+  byPattern: Map<string, Host[]>;
+  notes: string[];
+}
+
+/**
+ * Resolves every distinct `k8s:` `hosts:` pattern of the selected steps once, before the run.
+ * A pattern that cannot be resolved (no kubeconfig, API down, 403) resolves to no hosts with a
+ * note saying why, so those steps have no targets and the rest of the run goes on.
+ */
+export async function resolvePlanClusterHosts(
+  steps: { hosts?: string }[],
+  inventory: Inventory,
+  kube: { session(): Promise<KubeSession | { error: string }> },
+  signal?: AbortSignal,
+): Promise<PlanClusterHosts> {
+  const byPattern = new Map<string, Host[]>();
+  const notes: string[] = [];
+  const patterns = [...new Set(steps.map((s) => s.hosts).filter((h): h is string => h !== undefined && isClusterHostPattern(h)))];
+  if (patterns.length === 0) return { byPattern, notes };
+  const session = await kube.session();
+  for (const pattern of patterns) {
+    if ('error' in session) {
+      byPattern.set(pattern, []);
+      notes.push(`hosts "${pattern}": no cluster nodes (${session.error})`);
+      continue;
+    }
+    try {
+      const { hosts, unmatched } = await resolveClusterHosts(pattern, inventory, session, signal);
+      byPattern.set(pattern, hosts);
+      if (unmatched.length) notes.push(`hosts "${pattern}": cluster node(s) not in the inventory, skipped: ${unmatched.join(', ')}`);
+    } catch (err) {
+      byPattern.set(pattern, []);
+      notes.push(`hosts "${pattern}": no cluster nodes (${kubeErrorMessage(err)})`);
+    }
+  }
+  return { byPattern, notes };
 }

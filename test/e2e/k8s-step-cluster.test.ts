@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preflightKube } from '../../src/engine/preflight.js';
+import { preflightKube, preflightRun } from '../../src/engine/preflight.js';
 import { resolveClusterHosts } from '../../src/inventory/cluster-nodes.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import type { LabState } from '../../src/lab/model.js';
@@ -18,6 +18,18 @@ import { KubeSession } from '../../src/transport/kube-session.js';
 import { readManifest, runCli, runDirFrom } from '../helpers/cli.js';
 import { ensureBuilt, labPrerequisiteProblem, netdiag, pidAlive, usePrivateLabsRoot } from '../helpers/lab.js';
 import { kubectl } from './lab-api-helpers.js';
+
+const PREFLIGHT_PLAN = `name: preflight
+vars: { ns: kube-system }
+steps:
+  - { name: pods, id: pods, k8s: { list: pods, allNamespaces: true } }
+  - { name: pools, id: pools, k8s: { list: ippools.crd.projectcalico.org } }
+  - { name: exec, id: exec, k8s: { exec: [ip, addr], labelSelector: app=netdiag-probe } }
+  - { name: logs, id: logs, k8s: { logs: true, namespace: "{{vars.ns}}", labelSelector: k8s-app=calico-node } }
+  - { name: restart, id: restart, remediation: true, k8s: { rolloutRestart: daemonset/calico-node, namespace: kube-system } }
+  - { name: matrix, id: matrix, probe: { namespace: default } }
+  - { name: shell, id: shell, hosts: all, ssh: hostname }
+`;
 
 const problem = await labPrerequisiteProblem();
 const labsRoot = problem ? '' : usePrivateLabsRoot('k8scluster');
@@ -62,20 +74,7 @@ describe.skipIf(Boolean(problem))('k8s steps: CRDs, RBAC preflight, node discove
   });
 
   it('RBAC preflight: SelfSubjectAccessReview denies exactly the steps the deny knob forbids', async () => {
-    const plan = parsePlan(
-      path.join(tmp, 'preflight.yaml'),
-      `name: preflight
-vars: { ns: kube-system }
-steps:
-  - { name: pods, id: pods, k8s: { list: pods, allNamespaces: true } }
-  - { name: pools, id: pools, k8s: { list: ippools.crd.projectcalico.org } }
-  - { name: exec, id: exec, k8s: { exec: [ip, addr], labelSelector: app=netdiag-probe } }
-  - { name: logs, id: logs, k8s: { logs: true, namespace: "{{vars.ns}}", labelSelector: k8s-app=calico-node } }
-  - { name: restart, id: restart, remediation: true, k8s: { rolloutRestart: daemonset/calico-node, namespace: kube-system } }
-  - { name: matrix, id: matrix, probe: { namespace: default } }
-  - { name: shell, id: shell, hosts: all, ssh: hostname }
-`,
-    );
+    const plan = parsePlan(path.join(tmp, 'preflight.yaml'), PREFLIGHT_PLAN);
     const policy = path.join(state.dir, 'api-policy.json');
     await writeFile(policy, JSON.stringify({ deny: ['create:pods/exec', 'patch:daemonsets.apps', '*:ippools.crd.projectcalico.org'] }));
     try {
@@ -90,10 +89,25 @@ steps:
       });
       expect(r.notes).toEqual([]);
 
+      // The run's entry point: plan vars rendered; under --check remediation steps are not asked about.
+      const run = await preflightRun(plan.steps, { session: async () => session }, { vars: plan.vars, check: true });
+      expect([...run.denied.keys()]).toEqual(['pools', 'exec', 'matrix']);
+      expect(run.notes).toEqual([]);
+
       // Without a renderer the templated namespace is a note, not a guess.
       const unrendered = await preflightKube(plan.steps.filter((s) => s.id === 'logs'), session);
       expect(unrendered.denied.size).toBe(0);
       expect(unrendered.notes).toEqual(['logs: "list pods in namespace {{vars.ns}}" not checked (templated value)', 'logs: "get pods/log in namespace {{vars.ns}}" not checked (templated value)']);
+
+      // Through the CLI: denied steps are skipped with the reason before anything runs, the rest runs.
+      const planFile = path.join(tmp, 'preflight-cli.yaml');
+      await writeFile(planFile, PREFLIGHT_PLAN);
+      const cli = await runCli(['run', '-p', planFile, '-i', state.files.inventory, '--kubeconfig', state.files.kubeconfig, '--check', '-o', path.join(tmp, 'out'), '--no-bundle']);
+      expect(cli.stderr).toContain('netdiag: step exec will be skipped: no permission: cannot create pods/exec in namespace default');
+      const m = await readManifest(runDirFrom(cli.stdout));
+      const status = Object.fromEntries(m.steps.map((st: any) => [st.id, `${st.targets[0].status}${st.targets[0].reason?.startsWith('no permission') ? ' (denied)' : ''}`]));
+      expect(status).toEqual({ pods: 'ok', pools: 'skipped (denied)', exec: 'skipped (denied)', logs: 'ok', restart: 'would-run', matrix: 'skipped (denied)', shell: 'ok' });
+      expect(cli.exitCode, cli.stdout + cli.stderr).toBe(0);
     } finally {
       await rm(policy, { force: true });
     }

@@ -170,7 +170,8 @@ describe.skipIf(Boolean(problem))('k8s step kind against the lab', () => {
   - name: hangs
     id: hang
     timeout: 2s
-    k8s: { exec: [sleep, "${seconds}"], labelSelector: app=netdiag-probe }
+    k8s: { exec: [sh, -c, "echo started; sleep ${seconds}"], labelSelector: app=netdiag-probe }
+    save: hang.txt
   - name: after the timeout
     id: after
     k8s: { exec: [echo, still works], labelSelector: app=netdiag-probe }
@@ -182,6 +183,8 @@ describe.skipIf(Boolean(problem))('k8s step kind against the lab', () => {
     expect(await r.text('exec.txt')).toBe('out\n');
     expect(await r.text('exec.stderr.txt')).toBe('err\n');
     expect(r.target('hang')).toMatchObject({ status: 'timedout', error: expect.stringContaining('timed out') });
+    // It really ran (its first output reached the file) before the timeout ended it.
+    expect(await r.text('hang.txt')).toBe('started\n');
     expect(r.target('after')).toMatchObject({ status: 'ok', exitCode: 0 });
     expect(await r.text('after.txt')).toBe('still works\n');
     // The API server kills the command when the websocket closes; give it a moment to reap.

@@ -77,7 +77,12 @@ export async function execInPod(session: KubeSession, op: K8sOperation, stdout: 
     if (ws.readyState === ws.CLOSED) resolve();
     else ws.once('close', () => resolve());
   });
-  const onAbort = () => ws.close();
+  // A clean close first (the server then kills the command); a server that does not answer the
+  // close handshake gets the socket torn down instead of ws's 30 s close timeout.
+  const onAbort = () => {
+    ws.close();
+    setTimeout(() => ws.terminate(), 2_000).unref();
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   await closed;
   signal.removeEventListener('abort', onAbort);
