@@ -1,5 +1,8 @@
 /** How a template value becomes text, per output mode (see template.ts). */
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '../transport/shell-quote.js';
+
+/** Template values may land at the start of a command, where `A=B` would be an assignment. */
+const ASSIGNMENTS = { quoteAssignments: true };
 
 /** shell: quoted word(s); raw: unquoted (unsafe); text: as-is; path: one file-name segment. */
 export type OutputMode = 'shell' | 'raw' | 'text' | 'path';
@@ -21,8 +24,8 @@ function scalarText(value: unknown): string {
  */
 export function renderValue(value: unknown, mode: OutputMode): string {
   if (mode === 'shell') {
-    if (Array.isArray(value)) return value.map((v) => shellQuote(scalarText(v))).join(' ');
-    return shellQuote(scalarText(value));
+    if (Array.isArray(value)) return value.map((v) => shellQuote(scalarText(v), ASSIGNMENTS)).join(' ');
+    return shellQuote(scalarText(value), ASSIGNMENTS);
   }
   if (mode === 'path') {
     const text = (Array.isArray(value) ? value.map(scalarText).join(',') : scalarText(value)).replace(/[/\\\0]/g, '_');

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import type { Host } from '../../src/inventory/types.js';
-import { shellQuote } from '../../src/plan/shell-quote.js';
+import { shellQuote as quote } from '../../src/transport/shell-quote.js';
+
+const shellQuote = (v: string) => quote(v, { quoteAssignments: true });
 import { checkTemplate, renderSavePath, renderShell, renderText, savePathProblem, templateContext, type TemplateContext } from '../../src/plan/template.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ndt-template-'));

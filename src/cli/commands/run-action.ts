@@ -2,37 +2,21 @@
  * The body of `netdiag run`, loaded only when the command runs (keeps --version fast).
  * Owns SIGINT/SIGTERM for the run: the first one aborts, the run finishes writing and exits 130.
  */
-import { executeRun } from '../../engine/session.js';
+import { executeRun, type RunOptions } from '../../engine/session.js';
 import { exitCodeFor } from '../../engine/summary.js';
 import { ConsoleReporter } from '../../report/console.js';
 import { jsonSummary } from '../../report/json.js';
 import type { HostKeyPolicy } from '../../transport/types.js';
-import type { Severity } from '../../analyze/types.js';
 import { ExitCode } from '../exit-codes.js';
-import { afterRun } from './after-run.js';
+import { afterRun, type AfterRunOptions } from './after-run.js';
 
-export interface RunCliOptions {
-  inventory?: string;
-  plan: string;
-  check: boolean;
-  limit?: string;
-  tags?: string[];
-  skipTags?: string[];
-  forks: number;
-  out: string;
-  kubeconfig?: string;
-  context?: string;
-  extraVars: Record<string, unknown>;
-  sshHostKeys: HostKeyPolicy;
-  knownHosts?: string;
-  verbose: number;
-  json: boolean;
-  templates?: string;
-  bundle: boolean;
-  obfuscate: boolean;
-  redactPattern?: string[];
-  failOn?: Severity;
-}
+/** What `netdiag run` parsed: the engine's options plus the CLI's own presentation flags. */
+export type RunCliOptions = Pick<RunOptions, 'inventory' | 'plan' | 'check' | 'limit' | 'tags' | 'skipTags' | 'forks' | 'out' | 'kubeconfig' | 'context' | 'extraVars' | 'knownHosts'> &
+  AfterRunOptions & {
+    sshHostKeys: HostKeyPolicy;
+    verbose: number;
+    json: boolean;
+  };
 
 export async function runCommand(o: RunCliOptions): Promise<number> {
   const controller = new AbortController();

@@ -3,18 +3,11 @@
  * (exec, argv `sh -c SCRIPT`). They use whatever the image has — iputils/busybox ping, dig or
  * nslookup, nc or bash's /dev/tcp — so an air-gapped cluster's own debug image works.
  */
-import type { ConnectivityTest } from '../../analyze/types.js';
+import type { ConnectivityResult } from '../../analyze/types.js';
 import { shellQuote } from '../../transport/shell-quote.js';
 
-export interface PlannedProbe {
-  test: ConnectivityTest;
-  from: string;
-  fromNode: string;
-  to: string;
-  toNode?: string;
-  sameNode?: boolean;
-  script: string;
-}
+/** A probe to run: the result's identity (test, from, to…) plus the script that decides it. */
+export type PlannedProbe = Omit<ConnectivityResult, 'ok' | 'latencyMs' | 'error'> & { script: string };
 
 /** One ICMP echo; with `size`, the DF bit set so a too-small path MTU fails instead of fragmenting. */
 export function pingScript(ip: string, size?: number): string {
