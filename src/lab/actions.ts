@@ -127,3 +127,88 @@ export async function injectFault(stateFile: string, fault: LabFault): Promise<L
   });
   return applied!;
 }
+
+/*
+ * Workloads created through the lab API (the probe step's own DaemonSet, `k8s: apply`): the
+ * DaemonSet controller's and kubelet's part — one real pod per chosen node (netns, veth into
+ * cni0 or routed cali* veth, /etc/netns files), all recorded in state.json; deletion removes
+ * exactly those again.
+ */
+import { createPodNetworks as createPodNetworksForApi, deletePodNetwork as deletePodNetworkForApi } from './pods.js';
+import { nextPodIP as nextPodIPForApi } from './cluster.js';
+
+/** A DaemonSet to create: what the API server validated from the POSTed object. */
+export interface NewDaemonSet {
+  namespace: string;
+  name: string;
+  /** Selector labels (= the pod template's labels). */
+  labels: Record<string, string>;
+  image: string;
+  container: string;
+  hostNetwork: boolean;
+  /** Nodes the pods go on (the API decided from taints and tolerations). */
+  nodes: string[];
+  /** The POSTed pod template spec, served back on GET. */
+  podSpec: Record<string, unknown>;
+}
+
+/** Creates a DaemonSet and its Running pods. Throws when it already exists. */
+export async function createDaemonSet(stateFile: string, spec: NewDaemonSet): Promise<void> {
+  await updateLabState(stateFile, async (state) => {
+    if (state.workloads.some((w) => w.kind === 'DaemonSet' && w.namespace === spec.namespace && w.name === spec.name)) {
+      throw new Error(`lab: DaemonSet ${spec.namespace}/${spec.name} already exists`);
+    }
+    const w: LabWorkload = {
+      kind: 'DaemonSet', name: spec.name, namespace: spec.namespace, labels: spec.labels,
+      templateAnnotations: { 'netdiag.lab/pod-template-hash': randomSuffix(9) }, replicas: spec.nodes.length, generation: 1, image: spec.image, podSpec: spec.podSpec,
+    };
+    const now = new Date();
+    const made: LabPod[] = [];
+    try {
+      for (const node of state.nodes.filter((n) => spec.nodes.includes(n.name))) {
+        const pod = makePod(state, w, node, undefined, now.toISOString());
+        pod.containers[0].name = spec.container;
+        if (spec.hostNetwork) Object.assign(pod, { hostNetwork: true, netns: undefined, ip: node.address });
+        else pod.ip = nextPodIPForApi({ ...state, pods: [...state.pods, ...made] }, node);
+        made.push(pod);
+        await createPodNetworksForApi(state, node, [pod]);
+      }
+    } catch (err) {
+      // The state is not written on a throw: nothing may stay behind in the data plane either.
+      await Promise.all(made.map((p) => deletePodNetworkForApi(p)));
+      throw err;
+    }
+    state.workloads.push(w);
+    for (const pod of made) {
+      state.pods.push(pod);
+      recordEvent(state, { type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${pod.name}`, involvedObject: { kind: 'DaemonSet', name: w.name, namespace: w.namespace }, source: { component: 'daemonset-controller' } });
+      await podStarted(state, pod, now);
+    }
+  });
+}
+
+/**
+ * Deletes a DaemonSet created through the API, with its pods' namespaces, veths, /etc/netns
+ * files, logs and state records. Returns false when there is no such DaemonSet; throws for the
+ * lab's own workloads (their data-plane programming cannot be undone by deleting pods).
+ */
+export async function deleteDaemonSet(stateFile: string, namespace: string, name: string): Promise<boolean> {
+  let found = false;
+  await updateLabState(stateFile, async (state) => {
+    const w = state.workloads.find((x) => x.kind === 'DaemonSet' && x.namespace === namespace && x.name === name);
+    if (!w) return;
+    if (!w.podSpec) throw new Error(`lab: DaemonSet ${namespace}/${name} is part of the lab and cannot be deleted`);
+    found = true;
+    const pods = state.pods.filter((p) => ownsPod(w, p));
+    for (const pod of pods) {
+      await stopPodServers(state, pod);
+      await deletePodNetworkForApi(pod);
+      await Promise.all(pod.containers.flatMap((c) => [rm(logFile(state, pod, c.name), { force: true }), rm(logFile(state, pod, c.name, true), { force: true })]));
+      recordEvent(state, { type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${pod.name}`, involvedObject: { kind: 'DaemonSet', name, namespace }, source: { component: 'daemonset-controller' } });
+    }
+    const gone = new Set(pods.map((p) => p.name));
+    state.pods = state.pods.filter((p) => !gone.has(p.name));
+    state.workloads = state.workloads.filter((x) => x !== w);
+  });
+  return found;
+}

@@ -114,6 +114,11 @@ export interface LabWorkload {
   /** Incremented on every template change (rollout restart). */
   generation: number;
   image: string;
+  /**
+   * Pod template spec as POSTed through the lab API (tolerations, command, …); absent for the
+   * lab's own workloads. Its presence also marks a workload the API may delete.
+   */
+  podSpec?: Record<string, unknown>;
 }
 
 export interface LabState {

@@ -15,6 +15,7 @@ interface BundleFlags {
   maxTotalSize: string;
   redactInPlace: boolean;
   estimate: boolean;
+  artifacts: string;
   out?: string;
   json: boolean;
 }
@@ -31,7 +32,8 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('--max-file-size <size>', 'per-file cap; logs keep their newest part', '20MiB')
     .option('--max-total-size <size>', 'total budget over uncompressed content', '200MiB')
     .option('--redact-in-place', 'also redact the files in the run directory itself', false)
-    .option('--estimate', 'print the expected bundle size and cuts without writing a bundle', false)
+    .option('--estimate', 'print the expected bundle size and cuts without writing a bundle (give a run directory, or a plan to use its newest run)', false)
+    .option('--artifacts <dir>', 'with --estimate and a plan: the artifact root to look in', 'artifacts')
     .option('-o, --out <dir>', 'directory for the bundle (default: the run directory’s parent)')
     .option('--json', 'print the result as JSON', false)
     .action(async (runDir: string, o: BundleFlags) => {
@@ -45,6 +47,13 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
       const totalBudgetBytes = size('--max-total-size', o.maxTotalSize);
       if (o.estimate) {
         const { estimateBundle } = await import('../../artifacts/bundle-estimate.js');
+        // Given a plan instead of a run directory: estimate from that plan's newest earlier run.
+        if (/\.ya?ml$/.test(runDir)) {
+          const { loadPlan } = await import('../../plan/load.js');
+          const { newestRunOf } = await import('../../artifacts/previous-run.js');
+          runDir = await newestRunOf((await loadPlan(runDir)).name, o.artifacts);
+          if (!o.json) process.stdout.write(`estimating from the newest earlier run: ${runDir}\n`);
+        }
         const e = await estimateBundle(runDir, { perFileCapBytes, totalBudgetBytes });
         if (o.json) process.stdout.write(JSON.stringify(e, null, 2) + '\n');
         else {
