@@ -4,12 +4,12 @@
  * is intact; with --obfuscate no lab IP, node name or MAC is left, and `netdiag analyze` on the
  * obfuscated bundle names the same root cause as `netdiag report` on the original.
  */
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, runDirFrom } from '../helpers/cli.js';
 import { ensureBuilt, labPrerequisiteProblem, netdiag, usePrivateLabsRoot } from '../helpers/lab.js';
 
@@ -82,6 +82,10 @@ describe.skipIf(problem)('support bundles from lab runs', () => {
     first = await labRun('bnd1', 'vxlan-blocked@node-2', extra);
   });
 
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
   /** One lab run with the secrets corpus and a fault, shared by the first two tests. */
   let first: LabRun;
 
@@ -131,7 +135,7 @@ describe.skipIf(problem)('support bundles from lab runs', () => {
     expect(path.dirname(mappingFile!)).toBe(out);
     const mapping = JSON.parse(await readFile(mappingFile!, 'utf8'));
     const original = await verdictOf(['report', run.runDir]);
-    const analysed = await verdictOf(['analyze', bundle]);
+    const analysed = await verdictOf(['analyze', bundle, '-o', out]);
     expect(original.id).toBeDefined();
     expect(analysed.id).toBe(original.id);
     // Node lists are sorted by name, and pseudonyms sort differently from the originals.

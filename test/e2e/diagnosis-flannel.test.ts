@@ -3,6 +3,7 @@
  * that fault produces a report whose top finding names the fault and the affected node — with
  * faults deliberately on a non-first node. A healthy lab gets no root cause.
  */
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, labPrerequisiteProblem, usePrivateLabsRoot } from '../helpers/lab.js';
 import { diagnose, expectVerdict, type FaultCase } from './diagnosis-helpers.js';
@@ -19,11 +20,11 @@ const CASES: FaultCase[] = [
 ];
 
 describe.skipIf(problem)('diagnosis of flannel lab faults', () => {
+  afterAll(async () => rm(process.env.NETDIAG_LABS_ROOT!, { recursive: true, force: true }));
   beforeAll(async () => {
     usePrivateLabsRoot('dxf');
     await ensureBuilt();
   });
-  afterAll(async () => undefined);
 
   it('finds no root cause on a healthy lab', async () => {
     const o = await diagnose({});

@@ -2,7 +2,7 @@
  * Shared by the diagnosis end-to-end tests: bring a lab up with one fault, run the default
  * plan against it with --check through the built CLI, and read back the verdict.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -32,11 +32,11 @@ let counter = 0;
 /** `lab up` (one fault), `run --check` with the default plan, `lab down`; returns what the run concluded. */
 export async function diagnose(c: FaultCase): Promise<DiagnosisOutcome> {
   const name = `dx${process.pid % 10000}${counter++}`;
+  const out = await mkdtemp(path.join(os.tmpdir(), `ndt-dx-${name}-`));
   const up = await netdiag(['lab', 'up', '--name', name, '--json', ...(c.cni ? ['--cni', c.cni] : []), ...(c.fault ? ['--fault', c.fault] : [])]);
   try {
     expect(up.exitCode, String(up.stderr)).toBe(0);
     const status = JSON.parse(String(up.stdout));
-    const out = await mkdtemp(path.join(os.tmpdir(), `ndt-dx-${name}-`));
     const r = await runCli(['run', '-i', status.files.inventory, '--kubeconfig', status.files.kubeconfig, '--check', '-o', out, '--no-bundle'], { timeoutMs: 400_000 });
     const runDir = runDirFrom(r.stdout);
     const findings = JSON.parse(await readFile(path.join(runDir, 'findings.json'), 'utf8')).findings as DiagnosisOutcome['findings'];
@@ -45,6 +45,7 @@ export async function diagnose(c: FaultCase): Promise<DiagnosisOutcome> {
     return { exitCode: r.exitCode, runDir, verdict, findings, report: await readFile(path.join(runDir, 'DIAGNOSIS-REPORT.md'), 'utf8'), stdout: r.stdout };
   } finally {
     await netdiag(['lab', 'down', '--name', name]);
+    await rm(out, { recursive: true, force: true });
   }
 }
 

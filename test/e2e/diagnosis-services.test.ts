@@ -2,7 +2,8 @@
  * Issue 5's acceptance, control-plane and Calico faults: kube-proxy, CoreDNS, upstream DNS and
  * Calico encapsulation. Each lab fault must be named by the report's top finding.
  */
-import { beforeAll, describe, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ensureBuilt, labPrerequisiteProblem, usePrivateLabsRoot } from '../helpers/lab.js';
 import { diagnose, expectVerdict, type FaultCase } from './diagnosis-helpers.js';
 
@@ -18,6 +19,7 @@ const CASES: FaultCase[] = [
 ];
 
 describe.skipIf(problem)('diagnosis of service, DNS and Calico lab faults', () => {
+  afterAll(async () => rm(process.env.NETDIAG_LABS_ROOT!, { recursive: true, force: true }));
   beforeAll(async () => {
     usePrivateLabsRoot('dxs');
     await ensureBuilt();
