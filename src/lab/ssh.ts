@@ -36,6 +36,13 @@ export async function generateKeys(state: LabState): Promise<void> {
   });
 }
 
+/** The node's root home (bind-mounted over /root in its sshd's mount namespace). */
+async function nodeHomeDir(state: LabState, node: LabNode): Promise<string> {
+  const dir = join(nodeDir(state, node), 'root-home');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 /** sshd_config of one node: key-only root login, its own pid file, listening on eth0 only. */
 function sshdConfig(state: LabState, node: LabNode): string {
   const dir = nodeDir(state, node);
@@ -75,8 +82,15 @@ export async function startSshds(state: LabState): Promise<void> {
       role: `sshd ${node.name}`,
       logFile: join(logDir, `sshd-${node.name}.log`),
       hostname: node.name,
-      // What flanneld writes on a real node (subnet.env), visible to SSH sessions only.
-      binds: state.cni === 'flannel' && !state.nodesOnly ? [{ source: await nodeRunFlannelDir(state, node), target: '/run/flannel' }] : [],
+      binds: [
+        // Its own (empty) root home: otherwise every SSH session's bash sources THIS machine's
+        // /root/.bashrc (Debian's bash does for sshd sessions), e.g. `pyenv init`, which costs
+        // seconds per session under load and serialises on pyenv's lock. Real nodes do not
+        // carry the test machine's dotfiles (measured: bench/RESULTS.md).
+        { source: await nodeHomeDir(state, node), target: '/root' },
+        // What flanneld writes on a real node (subnet.env), visible to SSH sessions only.
+        ...(state.cni === 'flannel' && !state.nodesOnly ? [{ source: await nodeRunFlannelDir(state, node), target: '/run/flannel' }] : []),
+      ],
     });
     node.sshdPid = proc.pid;
     state.processes.push(proc);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabState } from '../../src/lab/model.js';
-import { readManifest, runCli, runDirFrom } from '../helpers/cli.js';
+import { readManifest, runCli, runDirFrom, spawnCli } from '../helpers/cli.js';
 import { dig, ensureBuilt, labPrerequisiteProblem, netdiag, probeOn, usePrivateLabsRoot } from '../helpers/lab.js';
 import { kubectl } from './lab-api-helpers.js';
 
@@ -41,13 +41,27 @@ describe.skipIf(Boolean(problem))('k8s step kind against the lab', () => {
   });
 
   /** Writes a plan, runs the built CLI on it, returns the exit code, manifest and run dir. */
-  async function run(steps: string, opts: { kubeconfig?: string; inventory?: boolean; check?: boolean } = {}) {
+  async function run(steps: string, opts: { kubeconfig?: string; inventory?: boolean; check?: boolean; whenStepStarts?: [string, () => Promise<void>] } = {}) {
     const file = path.join(tmp, `plan-${++planNo}.yaml`);
     await writeFile(file, `name: k8sstep${planNo}\nsteps:\n${steps}`);
     const args = ['run', '-p', file, '--kubeconfig', opts.kubeconfig ?? state.files.kubeconfig, '-o', path.join(tmp, 'out'), '--no-bundle'];
     if (opts.inventory) args.push('-i', state.files.inventory);
     if (opts.check) args.push('--check');
-    const r = await runCli(args);
+    let r: { exitCode: number; stdout: string; stderr: string };
+    if (opts.whenStepStarts) {
+      // Something must change while the run is under way (after the preflight): act when the step starts.
+      const [stepName, act] = opts.whenStepStarts;
+      const child = spawnCli(args);
+      let out = '';
+      let acted: Promise<void> | undefined;
+      child.stdout!.on('data', (d) => {
+        out += String(d);
+        if (!acted && out.includes(`TASK [${stepName}]`)) acted = act();
+      });
+      const done = await child;
+      await acted;
+      r = { exitCode: done.exitCode ?? -1, stdout: String(done.stdout), stderr: String(done.stderr) };
+    } else r = await runCli(args);
     const dir = runDirFrom(r.stdout);
     const manifest = await readManifest(dir);
     const target = (id: string) => manifest.steps.find((s: any) => s.id === id)?.targets[0];
@@ -213,10 +227,12 @@ describe.skipIf(Boolean(problem))('k8s step kind against the lab', () => {
     expect(bad.target('pods')).toMatchObject({ status: 'failed', error: expect.stringMatching(/^unauthorized \(401\): the API server rejected the kubeconfig's credentials/) });
     expect(bad.target('exec')).toMatchObject({ status: 'failed', error: expect.stringMatching(/401/) });
 
+    // Permissions withdrawn after the RBAC preflight passed: the 403 arrives at run time.
     const policy = path.join(state.dir, 'api-policy.json');
-    await writeFile(policy, JSON.stringify({ deny: ['list:pods', 'create:pods/exec'] }));
     try {
-      const denied = await run(steps);
+      const denied = await run(`  - { name: wait, id: wait, local: sleep 3 }\n${steps}`, {
+        whenStepStarts: ['wait', () => writeFile(policy, JSON.stringify({ deny: ['list:pods', 'create:pods/exec'] }))],
+      });
       expect(denied.exitCode).toBe(2);
       expect(denied.stderr).not.toMatch(/\n\s+at /);
       expect(denied.target('pods')).toMatchObject({

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { apiGroup, apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery.js';
+import { actionFailure, daemonSetSpec, type WorkloadActions } from './create.js';
 import { chooseProtocol, parseExecQuery, runExec } from './exec.js';
 import { logFileFor, parseLogOptions, serveLogFile } from './logs.js';
 import type { KObject, ViewContext } from './objects/meta.js';
@@ -35,6 +36,8 @@ export interface HandlerDeps {
   /** host:port clients use (in `/api`'s serverAddressByClientCIDRs); known once listening. */
   serverAddress: () => string;
   restartWorkload: () => Promise<RestartWorkload | undefined>;
+  /** DaemonSet create/delete in the data plane (POST/DELETE daemonsets). */
+  workloadActions: () => Promise<WorkloadActions | undefined>;
   log: (line: string) => void;
 }
 
@@ -153,6 +156,53 @@ export function createHandlers(deps: HandlerDeps) {
     sendJson(res, 200, fresh);
   }
 
+  /** POST of a DaemonSet: real pods on every node its tolerations allow. */
+  async function create(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, type: ResourceType, route: ResourceRoute) {
+    if (type.kind !== 'DaemonSet') return sendError(res, methodNotAllowed(`the lab does not support creating ${type.resource}`));
+    if (route.name || route.namespace === undefined) return sendError(res, methodNotAllowed('create a DaemonSet by POSTing to its namespaced collection'));
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (err) {
+      return sendError(res, badRequest(`error decoding the DaemonSet: ${(err as Error).message}`));
+    }
+    const spec = daemonSetSpec(ctx.state, route.namespace, body);
+    if (isError(spec)) return sendError(res, spec);
+    const named = { ...route, name: spec.name };
+    if (!isError(findObject(ctx, type, named))) return sendError(res, actionFailure(new Error('already exists'), spec.name));
+    if (url.searchParams.get('dryRun') !== 'All') {
+      const actions = await deps.workloadActions();
+      if (!actions) return sendError(res, internalError('the lab actions module does not provide createDaemonSet'));
+      try {
+        await actions.createDaemonSet(deps.stateFile, spec);
+      } catch (err) {
+        return sendError(res, actionFailure(err, spec.name));
+      }
+      deps.log(`created DaemonSet ${spec.namespace}/${spec.name}: pods on ${spec.nodes.join(', ') || 'no node'}`);
+    }
+    const fresh = findObject(await deps.source.current(), type, named);
+    if (isError(fresh)) return sendError(res, internalError(`DaemonSet ${spec.namespace}/${spec.name} vanished after create`));
+    sendJson(res, 201, fresh);
+  }
+
+  /** DELETE of a DaemonSet the API created; answers with the object as it was. */
+  async function remove(res: ServerResponse, ctx: ViewContext, type: ResourceType, route: ResourceRoute) {
+    if (type.kind !== 'DaemonSet') return sendError(res, methodNotAllowed(`the lab does not support deleting ${type.resource}`));
+    if (!route.name) return sendError(res, methodNotAllowed('deleting a whole collection is not supported by the lab'));
+    const current = findObject(ctx, type, route);
+    if (isError(current)) return sendError(res, current);
+    const actions = await deps.workloadActions();
+    if (!actions) return sendError(res, internalError('the lab actions module does not provide deleteDaemonSet'));
+    try {
+      const found = await actions.deleteDaemonSet(deps.stateFile, route.namespace ?? '', route.name);
+      if (!found) return sendError(res, notFound(type.resource, route.name, type.group));
+    } catch (err) {
+      return sendError(res, actionFailure(err, route.name));
+    }
+    deps.log(`deleted DaemonSet ${route.namespace}/${route.name} and its pods`);
+    sendJson(res, 200, current);
+  }
+
   async function resource(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ViewContext, route: ResourceRoute) {
     const type = resolveType(ctx, route);
     if (isError(type)) return sendError(res, type);
@@ -161,6 +211,7 @@ export function createHandlers(deps: HandlerDeps) {
       method === 'GET' ? (route.subresource === 'exec' ? 'create' : isWatch(url) ? 'watch' : route.name ? 'get' : 'list')
       : method === 'POST' ? 'create'
       : method === 'PATCH' ? 'patch'
+      : method === 'DELETE' ? 'delete'
       : undefined;
     if (!verb || (!type.verbs.includes(verb) && !route.subresource)) {
       return sendError(res, methodNotAllowed(`the server does not allow this method on the requested resource`));
@@ -179,6 +230,8 @@ export function createHandlers(deps: HandlerDeps) {
       }
       return sendJson(res, 201, await reviewAccess(deps.policy, body));
     }
+    if (method === 'POST' && !route.subresource) return create(req, res, url, ctx, type, route);
+    if (method === 'DELETE' && !route.subresource) return remove(res, ctx, type, route);
     if (method === 'PATCH') return route.name ? patch(req, res, url, ctx, type, route) : sendError(res, methodNotAllowed('PATCH needs an object name'));
     if (method !== 'GET') return sendError(res, methodNotAllowed(`the lab API server does not support ${method} on ${type.resource}`));
     if (!route.name) return list(req, res, url, ctx, type, route);

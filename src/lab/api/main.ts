@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { readLabState, updateLabState } from '../state.js';
 import { killAllExecs } from './exec.js';
+import { loadWorkloadActions } from './create.js';
 import { createHandlers } from './handler.js';
 import { loadRestartWorkload } from './patch.js';
 import { Policy } from './policy.js';
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     allowAnonymous: !tls,
     serverAddress: () => `127.0.0.1:${port}`,
     restartWorkload: () => loadRestartWorkload(actionsModule),
+    workloadActions: () => loadWorkloadActions(actionsModule),
     log,
   });
   const server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handlers.onRequest) : createHttpServer(handlers.onRequest);

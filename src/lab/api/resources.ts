@@ -52,7 +52,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
   { group: '', version: 'v1', resource: 'configmaps', singularName: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: READ, shortNames: ['cm'], objects: (c) => configMapObjects(c, namespaceNames(c)) },
   { group: '', version: 'v1', resource: 'events', singularName: 'event', kind: 'Event', namespaced: true, verbs: READ, shortNames: ['ev'], objects: (c) => (c.state.events ?? []).map((e) => coreEventObject(c, e)) },
   {
-    group: 'apps', version: 'v1', resource: 'daemonsets', singularName: 'daemonset', kind: 'DaemonSet', namespaced: true, verbs: [...READ, 'patch'], shortNames: ['ds'], categories: ['all'],
+    group: 'apps', version: 'v1', resource: 'daemonsets', singularName: 'daemonset', kind: 'DaemonSet', namespaced: true, verbs: [...READ, 'patch', 'create', 'delete'], shortNames: ['ds'], categories: ['all'],
     objects: (c) => labWorkloads(c).filter((w) => w.kind === 'DaemonSet').map((w) => daemonSetObject(c, w)),
   },
   {

@@ -64,6 +64,11 @@ export function invalid(resource: string, name: string, message: string): ApiErr
   return failure(422, 'Invalid', `${resource} "${name}" is invalid: ${message}`, { name, kind: resource });
 }
 
+/** 409: create of an object that exists (`daemonsets.apps "x" already exists`). */
+export function alreadyExists(resource: string, name: string, group = ''): ApiError {
+  return failure(409, 'AlreadyExists', `${resource}${group ? `.${group}` : ''} "${name}" already exists`, { name, group: group || undefined, kind: resource });
+}
+
 /** 500 for a failure of the lab itself (e.g. a restart action that threw). */
 export function internalError(message: string): ApiError {
   return failure(500, 'InternalError', `Internal error occurred: ${message}`);

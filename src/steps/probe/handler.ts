@@ -11,6 +11,7 @@ import type { ProbeStep } from '../../plan/types.js';
 import { deadline } from '../../transport/abort.js';
 import { kubeErrorMessage, type KubeSession } from '../../transport/kube-session.js';
 import { execInPod } from '../k8s/exec.js';
+import { DEFAULT_PROBE_IMAGE, DEFAULT_PROBE_NAME, DEFAULT_PROBE_NAMESPACE, DEPLOY_TIMEOUT_MS, deployProbes, type ProbeDeployment } from './deploy.js';
 import { DEFAULT_PROBE_SELECTOR, discoverTopology, type ProbePod } from './discover.js';
 import { formatMatrix } from './matrix-text.js';
 import { ALL_TESTS, planProbes } from './plan-probes.js';
@@ -59,19 +60,48 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 
 export const probeHandler: Handler<ProbeStep> = {
   describe: ({ step, renderText }) =>
-    `connectivity matrix between pods matching ${renderText(step.probe.selector ?? DEFAULT_PROBE_SELECTOR)}${step.probe.namespace ? ` in ${renderText(step.probe.namespace)}` : ' in all namespaces'}`,
+    `connectivity matrix between pods matching ${renderText(step.probe.selector ?? DEFAULT_PROBE_SELECTOR)}${step.probe.namespace ? ` in ${renderText(step.probe.namespace)}` : ' in all namespaces'}${
+      step.probe.deploy ? ` (none running: deploy DaemonSet ${renderText(step.probe.namespace ?? DEFAULT_PROBE_NAMESPACE)}/${renderText(step.probe.deploy.name ?? DEFAULT_PROBE_NAME)}, removed at run end)` : ''
+    }`,
   async run(exec): Promise<HandlerResult> {
     const p = exec.step.probe;
     const session = await exec.services.kube.session();
     if ('error' in session) return { status: 'failed', error: session.error };
     const perTest = p.perTestTimeoutMs ?? 5000;
+    const selector = p.selector ? exec.renderText(p.selector) : DEFAULT_PROBE_SELECTOR;
+    let namespace = p.namespace ? exec.renderText(p.namespace) : undefined;
     let topo;
     try {
-      topo = await discoverTopology(session, { namespace: p.namespace ? exec.renderText(p.namespace) : undefined, selector: p.selector ? exec.renderText(p.selector) : undefined });
+      topo = await discoverTopology(session, { namespace, selector });
     } catch (e) {
       return { status: 'failed', error: `cannot discover probe pods: ${kubeErrorMessage(e)}` };
     }
-    if (topo.pods.length === 0) return { status: 'failed', error: `no Running pod matches ${p.selector ?? DEFAULT_PROBE_SELECTOR}: deploy probe pods (one per node) first` };
+    let deployed: ProbeDeployment | undefined;
+    // Existing probe pods win: the step deploys only when none is running.
+    if (topo.pods.length === 0 && p.deploy) {
+      namespace ??= DEFAULT_PROBE_NAMESPACE;
+      const name = p.deploy.name ? exec.renderText(p.deploy.name) : DEFAULT_PROBE_NAME;
+      const image = p.deploy.image ? exec.renderText(p.deploy.image) : DEFAULT_PROBE_IMAGE;
+      exec.stdout.write(`deploying DaemonSet ${namespace}/${name} (image ${image}, pods labelled ${selector}); it is removed at the end of the run\n`);
+      const limit = deadline(exec.signal, DEPLOY_TIMEOUT_MS, 'probe deployment');
+      try {
+        deployed = await deployProbes(session, { namespace, name, image, selector }, limit.signal, exec.services.onRunEnd);
+        topo = await discoverTopology(session, { namespace, selector });
+      } catch (e) {
+        if (exec.signal.aborted) return { status: 'interrupted', error: 'interrupted while deploying probe pods' };
+        return { status: 'failed', error: `cannot deploy probe pods: ${kubeErrorMessage(e)}` };
+      } finally {
+        limit.dispose();
+      }
+      if (exec.signal.aborted) return { status: 'interrupted', error: 'interrupted while waiting for the probe pods', data: { deployed } };
+      const missing = deployed.expectedNodes.filter((n) => !deployed!.readyNodes.includes(n));
+      exec.stdout.write(`probe pods Running on ${deployed.readyNodes.length}/${deployed.expectedNodes.length} node(s)${missing.length ? ` — none on ${missing.join(', ')} after ${DEPLOY_TIMEOUT_MS / 1000} s` : ''}\n\n`);
+      if (missing.length) exec.stderr.write(`probe pods did not start on ${missing.join(', ')}: those nodes are missing from the matrix\n`);
+    }
+    if (topo.pods.length === 0) {
+      const hint = p.deploy ? `the deployed DaemonSet ${namespace}/${deployed?.name} started none within ${DEPLOY_TIMEOUT_MS / 1000} s (image pull? set deploy.image for air-gapped clusters)` : 'deploy probe pods (one per node) first, or add `deploy: {}`';
+      return { status: 'failed', error: `no Running pod matches ${selector}: ${hint}`, data: deployed ? { deployed } : undefined };
+    }
     const tests = (p.tests ?? ALL_TESTS) as ConnectivityTest[];
     const mtus = new Map<string, number>();
     await pool(topo.pods, p.parallel ?? 8, async (pod) => {

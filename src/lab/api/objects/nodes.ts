@@ -22,6 +22,11 @@ function cniAnnotations(ctx: ViewContext, node: LabNode): Record<string, string>
   };
 }
 
+/** The taints kubeadm puts on a node (the control plane's NoSchedule; workers have none). */
+export function controlPlaneTaints(controlPlane: boolean): { key: string; effect: string; value?: string }[] {
+  return controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [];
+}
+
 /** The first node is the control plane (labelled and tainted as kubeadm does). */
 function isControlPlane(ctx: ViewContext, node: LabNode): boolean {
   return ctx.state.nodes[0]?.name === node.name;
@@ -62,7 +67,7 @@ export function nodeObject(ctx: ViewContext, node: LabNode): KObject {
     spec: {
       podCIDR: node.podCIDR,
       podCIDRs: [node.podCIDR],
-      ...(controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
+      ...(controlPlane ? { taints: controlPlaneTaints(true) } : {}),
     },
     status: {
       addresses: [

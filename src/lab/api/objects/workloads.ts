@@ -53,6 +53,8 @@ function template(w: LabWorkload, pods: LabPod[]): object {
     terminationMessagePolicy: 'File',
   }));
   const annotations = w.templateAnnotations ?? {};
+  // A workload created through the API serves back the pod spec it was created with.
+  if (w.podSpec) return { metadata: { creationTimestamp: null, labels: w.labels, ...(Object.keys(annotations).length ? { annotations } : {}) }, spec: w.podSpec };
   return {
     metadata: { creationTimestamp: null, labels: w.labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: {
