@@ -9,6 +9,7 @@ import type { K8sOperation, Step } from '../plan/types.js';
 import { kubeErrorMessage, type KubeSession } from '../transport/kube-session.js';
 import { opName, splitTarget } from '../steps/k8s/operation.js';
 import { renderText, templateContext } from '../plan/template.js';
+import { DEFAULT_PROBE_NAMESPACE } from '../steps/probe/deploy.js';
 
 /** One access check: what a SelfSubjectAccessReview's resourceAttributes hold. */
 export interface AccessCheck {
@@ -80,7 +81,7 @@ export function stepChecks(step: Step): AccessCheck[] {
       { verb: 'list', resource: 'nodes' },
       { verb: 'list', resource: 'services', namespace: ns },
       { verb: 'create', resource: 'pods', subresource: 'exec', namespace: ns },
-      ...(step.probe.deploy ? [{ verb: 'create', resource: 'daemonsets.apps', namespace: ns ?? 'default' }, { verb: 'delete', resource: 'daemonsets.apps', namespace: ns ?? 'default' }] : []),
+      ...(step.probe.deploy ? ['create', 'delete'].map((verb) => ({ verb, resource: 'daemonsets.apps', namespace: ns ?? DEFAULT_PROBE_NAMESPACE })) : []),
     ];
   }
   return [];
