@@ -7,7 +7,6 @@
  * The child is started `detached` (its own session, so its pid is the process-group id) and
  * on abort the group gets SIGTERM, then SIGKILL if anything is left after the grace period.
  */
-import { execa } from 'execa';
 import { abortStatus } from './abort.js';
 import { killGroup } from './process-group.js';
 import type { ExecOutcome, ExecRequest } from './types.js';
@@ -34,6 +33,8 @@ export async function runLocal(req: LocalExecRequest): Promise<ExecOutcome> {
     typeof req.command === 'string' ? ['/bin/sh', ['-c', req.command]] : [req.command[0], req.command.slice(1)];
   if (!file) return finish({ status: 'failed', exitCode: null, error: 'empty command' });
 
+  // Loaded on first use: an SSH-only run never pays for execa.
+  const { execa } = await import('execa');
   const subprocess = execa(file, args, {
     env: req.env,
     cwd: req.cwd,

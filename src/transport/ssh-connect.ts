@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, type ConnectConfig } from 'ssh2';
+import type { Client, ConnectConfig } from 'ssh2';
 import { knownKeyTypes, verifyHostKey, type HostKeyRecord } from './known-hosts.js';
 import type { HostKeyPolicy } from './types.js';
 
@@ -118,6 +118,8 @@ export async function connectSsh(endpoint: SshEndpoint, settings: ConnectSetting
         });
     },
   };
+  // Loaded on first use: a run without SSH steps never pays for ssh2.
+  const { Client } = await import('ssh2');
   const client = new Client();
   return new Promise<ConnectResult>((resolve) => {
     let settled = false;

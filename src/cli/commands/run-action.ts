@@ -2,6 +2,7 @@
  * The body of `netdiag run`, loaded only when the command runs (keeps --version fast).
  * Owns SIGINT/SIGTERM for the run: the first one aborts, the run finishes writing and exits 130.
  */
+import { setMaxListeners } from 'node:events';
 import { executeRun, type RunOptions } from '../../engine/session.js';
 import { exitCodeFor } from '../../engine/summary.js';
 import { ConsoleReporter } from '../../report/console.js';
@@ -20,6 +21,8 @@ export type RunCliOptions = Pick<RunOptions, 'inventory' | 'plan' | 'check' | 'l
 
 export async function runCommand(o: RunCliOptions): Promise<number> {
   const controller = new AbortController();
+  // Every step × host listens on the run's signal: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
