@@ -58,8 +58,8 @@ describe('stepChecks', () => {
       'list nodes cluster-wide',
       'list services cluster-wide',
       'create pods/exec cluster-wide',
-      'create daemonsets.apps in namespace default',
-      'delete daemonsets.apps in namespace default',
+      'create daemonsets.apps in namespace netdiag',
+      'delete daemonsets.apps in namespace netdiag',
     ]);
     expect(checks('shell')).toEqual([]);
   });

@@ -167,9 +167,11 @@ vars: { greeting: hi }
   });
 
   it('on SIGINT stops, kills running commands, keeps finished outputs and exits 130', async () => {
+    // A sleep length no other test file uses, so pgrep below sees only this test's processes.
+    const sleeper = `sleep 60.${process.pid}`;
     const p = await plan('interrupt', `steps:
   - { name: quick, hosts: nodes, ssh: "echo done-{{host.name}}" }
-  - { name: slow, hosts: nodes, ssh: sleep 60, timeout: 2m }
+  - { name: slow, hosts: nodes, ssh: ${sleeper}, timeout: 2m }
   - { name: never, hosts: nodes, ssh: echo never }
 `);
     const child = spawnCli(['run', '-i', inventory, '-p', p, '-o', out()]);
@@ -189,6 +191,6 @@ vars: { greeting: hi }
     expect(m.steps.map((s: any) => s.id)).toEqual(['quick', 'slow']);
     expect(m.steps[1].targets.every((t: any) => t.status === 'interrupted')).toBe(true);
     expect(await readFile(path.join(m.runDir, 'quick/node-2.txt'), 'utf8')).toBe('done-node-2\n');
-    expect((await execa('pgrep', ['-f', 'sleep 60'], { reject: false })).stdout).toBe('');
+    expect((await execa('pgrep', ['-f', sleeper], { reject: false })).stdout).toBe('');
   });
 });
