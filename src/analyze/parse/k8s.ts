@@ -56,6 +56,21 @@ export interface K8sNode {
   ready?: boolean;
 }
 
+/**
+ * Parses a List and maps each item, handing over what every namespaced kind shares: name,
+ * namespace and the line that names it (for evidence citations).
+ */
+function mapItems<T>(text: string, fn: (o: Obj, meta: { name: string; namespace: string; line?: number }) => T): K8sParsed<T> {
+  const { items, error } = k8sItems(text);
+  return {
+    error,
+    items: items.map((o) => {
+      const name = String(o.metadata?.name ?? '');
+      return fn(o, { name, namespace: String(o.metadata?.namespace ?? ''), line: nameLine(text, name) });
+    }),
+  };
+}
+
 export function parseNodes(text: string): K8sParsed<K8sNode> {
   const { items, error } = k8sItems(text);
   return {
@@ -111,33 +126,26 @@ export interface K8sPod {
 }
 
 export function parsePods(text: string): K8sParsed<K8sPod> {
-  const { items, error } = k8sItems(text);
-  return {
-    error,
-    items: items.map((o) => {
-      const name = String(o.metadata?.name ?? '');
-      const statuses: Obj[] = [...(o.status?.initContainerStatuses ?? []), ...(o.status?.containerStatuses ?? [])];
-      return {
-        name,
-        namespace: String(o.metadata?.namespace ?? ''),
-        line: nameLine(text, name),
-        nodeName: o.spec?.nodeName,
-        podIP: o.status?.podIP,
-        hostIP: o.status?.hostIP,
-        phase: o.status?.phase,
-        labels: { ...(o.metadata?.labels ?? {}) },
-        containers: statuses.map((c) => ({
-          name: String(c.name ?? ''),
-          restartCount: Number(c.restartCount ?? 0),
-          ready: c.ready === true,
-          waitingReason: c.state?.waiting?.reason,
-          waitingMessage: c.state?.waiting?.message,
-          lastTerminatedReason: c.lastState?.terminated?.reason,
-          lastExitCode: c.lastState?.terminated?.exitCode,
-        })),
-      };
-    }),
-  };
+  return mapItems(text, (o, meta) => {
+    const statuses: Obj[] = [...(o.status?.initContainerStatuses ?? []), ...(o.status?.containerStatuses ?? [])];
+    return {
+      ...meta,
+      nodeName: o.spec?.nodeName,
+      podIP: o.status?.podIP,
+      hostIP: o.status?.hostIP,
+      phase: o.status?.phase,
+      labels: { ...(o.metadata?.labels ?? {}) },
+      containers: statuses.map((c) => ({
+        name: String(c.name ?? ''),
+        restartCount: Number(c.restartCount ?? 0),
+        ready: c.ready === true,
+        waitingReason: c.state?.waiting?.reason,
+        waitingMessage: c.state?.waiting?.message,
+        lastTerminatedReason: c.lastState?.terminated?.reason,
+        lastExitCode: c.lastState?.terminated?.exitCode,
+      })),
+    };
+  });
 }
 
 export interface K8sEvent {
@@ -183,22 +191,13 @@ export interface K8sService {
 }
 
 export function parseServices(text: string): K8sParsed<K8sService> {
-  const { items, error } = k8sItems(text);
-  return {
-    error,
-    items: items.map((o) => {
-      const name = String(o.metadata?.name ?? '');
-      return {
-        name,
-        namespace: String(o.metadata?.namespace ?? ''),
-        line: nameLine(text, name),
-        clusterIP: o.spec?.clusterIP,
-        type: o.spec?.type,
-        ports: (o.spec?.ports ?? []).map((p: Obj) => ({ name: p.name, port: Number(p.port), protocol: String(p.protocol ?? 'TCP') })),
-        selector: { ...(o.spec?.selector ?? {}) },
-      };
-    }),
-  };
+  return mapItems(text, (o, meta) => ({
+    ...meta,
+    clusterIP: o.spec?.clusterIP,
+    type: o.spec?.type,
+    ports: (o.spec?.ports ?? []).map((p: Obj) => ({ name: p.name, port: Number(p.port), protocol: String(p.protocol ?? 'TCP') })),
+    selector: { ...(o.spec?.selector ?? {}) },
+  }));
 }
 
 export interface K8sEndpointSlice {
@@ -210,22 +209,13 @@ export interface K8sEndpointSlice {
 }
 
 export function parseEndpointSlices(text: string): K8sParsed<K8sEndpointSlice> {
-  const { items, error } = k8sItems(text);
-  return {
-    error,
-    items: items.map((o) => {
-      const name = String(o.metadata?.name ?? '');
-      return {
-        name,
-        namespace: String(o.metadata?.namespace ?? ''),
-        line: nameLine(text, name),
-        service: o.metadata?.labels?.['kubernetes.io/service-name'],
-        endpoints: (o.endpoints ?? []).map((e: Obj) => ({
-          addresses: Array.isArray(e.addresses) ? e.addresses : [],
-          ready: e.conditions?.ready !== false,
-          nodeName: e.nodeName,
-        })),
-      };
-    }),
-  };
+  return mapItems(text, (o, meta) => ({
+    ...meta,
+    service: o.metadata?.labels?.['kubernetes.io/service-name'],
+    endpoints: (o.endpoints ?? []).map((e: Obj) => ({
+      addresses: Array.isArray(e.addresses) ? e.addresses : [],
+      ready: e.conditions?.ready !== false,
+      nodeName: e.nodeName,
+    })),
+  }));
 }
