@@ -84,6 +84,7 @@ describe.skipIf(problem)('support bundles from lab runs', () => {
 
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    if (process.env.NETDIAG_LABS_ROOT) await rm(process.env.NETDIAG_LABS_ROOT, { recursive: true, force: true });
   });
 
   /** One lab run with the secrets corpus and a fault, shared by the first two tests. */
