@@ -4,7 +4,6 @@
  * deny knob, node discovery (`hosts: k8s:nodes…` → inventory hosts), and an API server that is
  * killed mid-life: the API steps fail with one clear message while the SSH steps still run.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import type { LabState } from '../../src/lab/model.js';
 import { parsePlan } from '../../src/plan/load.js';
 import { KubeSession } from '../../src/transport/kube-session.js';
 import { readManifest, runCli, runDirFrom } from '../helpers/cli.js';
-import { ensureBuilt, labPrerequisiteProblem, netdiag, pidAlive, usePrivateLabsRoot } from '../helpers/lab.js';
+import { ensureBuilt, labPrerequisiteProblem, netdiag, pidAlive, usePrivateLabsRoot, upLab } from '../helpers/lab.js';
 import { kubectl } from './lab-api-helpers.js';
 
 const PREFLIGHT_PLAN = `name: preflight
@@ -41,9 +40,7 @@ describe.skipIf(Boolean(problem))('k8s steps: CRDs, RBAC preflight, node discove
   beforeAll(async () => {
     await ensureBuilt();
     tmp = await mkdtemp(path.join(tmpdir(), 'ndtk8sc-'));
-    const up = await netdiag(['lab', 'up', '--name', 'ndtk8sc', '--nodes', '3', '--cni', 'calico', '--json']);
-    if (up.exitCode !== 0) throw new Error(`lab up failed: ${up.stderr}`);
-    state = JSON.parse(readFileSync(JSON.parse(up.stdout).stateFile, 'utf8')) as LabState;
+    state = await upLab('ndtk8sc', ['--nodes', '3', '--cni', 'calico']);
   });
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabState } from '../../src/lab/model.js';
 import { readManifest, runCli, runDirFrom, spawnCli } from '../helpers/cli.js';
-import { dig, ensureBuilt, labPrerequisiteProblem, netdiag, probeOn, usePrivateLabsRoot } from '../helpers/lab.js';
+import { dig, ensureBuilt, labPrerequisiteProblem, netdiag, probeOn, usePrivateLabsRoot, upLab } from '../helpers/lab.js';
 import { kubectl } from './lab-api-helpers.js';
 
 const problem = await labPrerequisiteProblem();
@@ -29,9 +29,7 @@ describe.skipIf(Boolean(problem))('k8s step kind against the lab', () => {
   beforeAll(async () => {
     await ensureBuilt();
     tmp = await mkdtemp(path.join(tmpdir(), 'ndtk8s-'));
-    const up = await netdiag(['lab', 'up', '--name', 'ndtk8s', '--nodes', '3', '--fault', 'kube-proxy-crashloop', '--json']);
-    if (up.exitCode !== 0) throw new Error(`lab up failed: ${up.stderr}`);
-    state = JSON.parse(readFileSync(JSON.parse(up.stdout).stateFile, 'utf8')) as LabState;
+    state = await upLab('ndtk8s', ['--nodes', '3', '--fault', 'kube-proxy-crashloop']);
   });
 
   afterAll(async () => {

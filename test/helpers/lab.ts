@@ -5,7 +5,7 @@
  * host snapshot used to prove a lab left nothing behind.
  */
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabPod, LabState } from '../../src/lab/model.js';
@@ -152,4 +152,11 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** `lab up --json` for a test file (labs root set by usePrivateLabsRoot); its state, or a throw with lab's stderr. */
+export async function upLab(name: string, flags: string[] = []): Promise<LabState> {
+  const up = await netdiag(['lab', 'up', '--name', name, '--json', ...flags]);
+  if (up.exitCode !== 0) throw new Error(`lab up failed: ${up.stderr}`);
+  return JSON.parse(readFileSync(JSON.parse(String(up.stdout)).stateFile, 'utf8')) as LabState;
 }
