@@ -85,3 +85,30 @@ describe('analyze() on the namespace evidence with a matrix', () => {
     expect(r.findings.filter((x) => x.rootCause).flatMap((x) => x.nodes)).not.toContain('node-a');
   });
 });
+
+describe('ClusterIP failures are tied to the node of the service backend', () => {
+  it('folds "ClusterIP fails from node-a" under node-b\'s cause when the only backend runs on node-b', () => {
+    const ev = netnsEvidence();
+    const cluster = (step: string, file: string, o: unknown) => ev.outputs.set(step, new Map([['localhost', { text: JSON.stringify(o), file, status: 'ok' }]]));
+    cluster('services', 'services.json', { kind: 'ServiceList', items: [{ metadata: { name: 'echo', namespace: 'default' }, spec: { clusterIP: '198.18.250.20', selector: { app: 'echo' }, ports: [{ port: 80 }] } }] });
+    cluster('endpointslices', 'endpointslices.json', {
+      kind: 'EndpointSliceList',
+      items: [{ metadata: { name: 'echo-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'echo' } }, endpoints: [{ addresses: ['198.19.2.3'], nodeName: 'node-b' }] }],
+    });
+    const r = (test: ConnectivityResult['test'], from: string, fromNode: string, to: string, ok: boolean, toNode?: string): ConnectivityResult => ({ test, from, fromNode, to, ok, ...(toNode ? { toNode, sameNode: toNode === fromNode } : {}) });
+    ev.connectivity = {
+      file: 'connectivity-matrix.json',
+      matrix: {
+        pods: [{ name: 'pa', node: 'node-a', ip: '198.19.1.2' }, { name: 'pa2', node: 'node-a', ip: '198.19.1.3' }],
+        results: [r('pod-pod', 'pa', 'node-a', 'pa2', true, 'node-a'), r('pod-clusterip', 'pa', 'node-a', 'default/echo 198.18.250.20:80', false)],
+      },
+    };
+    const out = analyze(ev);
+    const cip = out.findings.find((x) => x.id === 'clusterip-failure')!;
+    expect(cip.nodes).toEqual(['node-a']);
+    expect(cip.pairs).toEqual([['node-a', 'node-b']]);
+    expect(cip.rootCause).toBe(false);
+    const claimer = out.findings.find((x) => x.explains.includes('clusterip-failure'));
+    expect(claimer?.nodes).toEqual(['node-b']);
+  });
+});

@@ -8,6 +8,13 @@ import type { ConnectivityResult, EvidenceRef, Finding, VxlanFlow } from '../typ
 import { parseEndpointSlices, parsePods, parseServices } from '../parse/k8s.js';
 import { finding, listNames, listPairs, type Rule, type RuleOutput } from './rule.js';
 
+/** The ClusterIP of a probe target written as `<namespace>/<name> <ip>:<port>` (or `[<ipv6>]:<port>`). */
+export function serviceIpOf(to: string): string {
+  const addr = to.trim().split(/\s+/).pop() ?? '';
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(addr);
+  return bracketed ? bracketed[1] : addr.replace(/:\d+$/, '');
+}
+
 /**
  * Node pairs (client node → backend node) behind failing service/DNS probes: the backend
  * nodes come from the CoreDNS pods / the Service's EndpointSlices. A cause on the backend's
@@ -16,13 +23,14 @@ import { finding, listNames, listPairs, type Rule, type RuleOutput } from './rul
 function backendPairs(ctx: AnalysisContext, results: ConnectivityResult[], kind: 'dns' | 'service'): [string, string][] | undefined {
   const nodesFor = (r: ConnectivityResult): string[] => {
     if (kind === 'dns') return (ctx.cluster('coredns_pods', parsePods)?.value.items ?? []).map((p) => p.nodeName ?? '').filter(Boolean);
-    const ip = r.to.split(':')[0];
+    const ip = serviceIpOf(r.to);
     const svc = ctx.cluster('services', parseServices)?.value.items.find((x) => x.clusterIP === ip);
     const slices = ctx.cluster('endpointslices', parseEndpointSlices)?.value.items ?? [];
     return svc ? slices.filter((e) => e.namespace === svc.namespace && e.service === svc.name).flatMap((e) => e.endpoints.map((x) => x.nodeName ?? '')).filter(Boolean) : [];
   };
   const pairs = new Map<string, [string, string]>();
-  for (const r of results) for (const n of nodesFor(r)) pairs.set(`${r.fromNode}>${n}`, [r.fromNode, n]);
+  // A backend on the client's own node never crosses the overlay, so it cannot tie the failure to a node pair.
+  for (const r of results) for (const n of nodesFor(r)) if (n !== r.fromNode) pairs.set(`${r.fromNode}>${n}`, [r.fromNode, n]);
   return pairs.size ? [...pairs.values()].sort() : undefined;
 }
 
@@ -99,15 +107,17 @@ function matrixFindings(ctx: AnalysisContext): Finding[] {
     );
   }
   if (p.clusterIp.failedFrom.length) {
+    const pairs = backendPairs(ctx, p.clusterIp.results, 'service');
+    const backends = pairs ? ` The services' backends on other nodes run on ${listNames([...new Set(pairs.map(([, b]) => b))].sort())}: the path to them is suspect too.` : '';
     out.push(
       finding({
         ...base,
         id: SYMPTOM.clusterIp,
         severity: 'high',
         title: `ClusterIP services fail from pods on ${listNames(p.clusterIp.failedFrom)}`,
-        summary: 'Pod→ClusterIP probes fail while pod IPs answer: kube-proxy or service programming on those nodes (#15, #16).',
+        summary: `Pod→ClusterIP probes fail while pod IPs answer: kube-proxy or service programming on those nodes (#15, #16).${backends}`,
         nodes: p.clusterIp.failedFrom,
-        ...optionalPairs(backendPairs(ctx, p.clusterIp.results, 'service')),
+        ...optionalPairs(pairs),
         evidence: refs(c.file, p.clusterIp.results),
       }),
     );
