@@ -5,6 +5,7 @@
  * captures, then logs, then large evidence files; the run's own manifest, report and findings
  * and small evidence files are never cut. Every decision is recorded with its reason.
  */
+import { InputError } from '../errors.js';
 
 export type FileCategory = 'essential' | 'capture' | 'log' | 'evidence';
 
@@ -91,6 +92,13 @@ export function parseSize(text: string): number | undefined {
   const base = m[3].toLowerCase().startsWith('i') || m[3] === '' ? 1024 : 1000;
   const value = Math.floor(Number(m[1]) * base ** pow);
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** A size flag's value in bytes; anything but a positive size is an InputError naming the flag. */
+export function parseSizeFlag(flag: string, text: string): number {
+  const n = parseSize(text);
+  if (n === undefined || n <= 0) throw new InputError({ path: flag, message: `expected a size like 20MiB, got ${JSON.stringify(text)}` });
+  return n;
 }
 
 /** 1536 → `1.5 KiB`. */

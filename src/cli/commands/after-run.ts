@@ -4,15 +4,42 @@
  * reported and the run directory stays as it is.
  */
 import { annotateManifest } from '../../artifacts/manifest.js';
+import type { BundleOptions } from '../../artifacts/bundle.js';
 import type { RunSummary } from '../../engine/summary.js';
 import type { Severity } from '../../analyze/types.js';
 
-export interface AfterRunOptions {
-  templates?: string;
+/** `netdiag run`'s bundle flags as commander parses them. */
+export interface RunBundleFlags {
   bundle: boolean;
   obfuscate: boolean;
   redactPattern?: string[];
+  redactors?: string;
+  /** Unset: createBundle's defaults (the same as the flags' defaults). */
+  bundleMaxFileSize?: string;
+  bundleMaxTotalSize?: string;
+}
+
+export interface AfterRunOptions {
+  templates?: string;
   failOn?: Severity;
+  /** What to bundle with; undefined = `--no-bundle`. */
+  bundle?: BundleOptions;
+}
+
+/**
+ * Checks the bundle flags and loads the user's redaction patterns before collection starts:
+ * a typo in a regex or a size must fail in a second, not after a ten-minute run.
+ */
+export async function resolveBundleFlags(o: RunBundleFlags): Promise<BundleOptions | undefined> {
+  if (!o.bundle) return undefined;
+  const { parseSizeFlag } = await import('../../artifacts/budget.js');
+  const { resolveUserPatterns } = await import('../../artifacts/bundle.js');
+  return {
+    obfuscate: o.obfuscate,
+    perFileCapBytes: o.bundleMaxFileSize === undefined ? undefined : parseSizeFlag('--bundle-max-file-size', o.bundleMaxFileSize),
+    totalBudgetBytes: o.bundleMaxTotalSize === undefined ? undefined : parseSizeFlag('--bundle-max-total-size', o.bundleMaxTotalSize),
+    extraPatterns: await resolveUserPatterns({ extraPatterns: o.redactPattern, redactorsFile: o.redactors }),
+  };
 }
 
 export interface AfterRunResult {
@@ -27,7 +54,10 @@ const RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1
 
 export async function afterRun(summary: RunSummary, o: AfterRunOptions): Promise<AfterRunResult> {
   const out: AfterRunResult = { lines: [], failOnHit: false };
-  if (o.bundle) await annotateManifest(summary.runDir, 'bundle', { redaction: true, obfuscate: o.obfuscate, userPatterns: o.redactPattern?.length ?? 0 });
+  if (o.bundle) {
+    const { obfuscate = false, extraPatterns = [], perFileCapBytes, totalBudgetBytes } = o.bundle;
+    await annotateManifest(summary.runDir, 'bundle', { redaction: true, obfuscate, userPatterns: extraPatterns.length, perFileCapBytes, totalBudgetBytes });
+  }
   try {
     const { analyzeRunDir, verdictLine } = await import('../../report/analyze-run.js');
     const analyzed = await analyzeRunDir(summary.runDir, { templatesDir: o.templates });
@@ -40,7 +70,7 @@ export async function afterRun(summary: RunSummary, o: AfterRunOptions): Promise
   if (o.bundle) {
     try {
       const { createBundle } = await import('../../artifacts/bundle.js');
-      const b = await createBundle(summary.runDir, { obfuscate: o.obfuscate, extraPatterns: o.redactPattern });
+      const b = await createBundle(summary.runDir, o.bundle);
       out.bundlePath = b.bundlePath;
       const redacted = Object.values(b.redactions).reduce((a, n) => a + n, 0);
       out.lines.push(`bundle: ${b.bundlePath} (${redacted} secret(s) redacted${b.mappingPath ? `, obfuscation map ${b.mappingPath}` : ''})`);

@@ -1,6 +1,5 @@
 /** `netdiag bundle <run-dir>`: pack an existing run into a redacted support bundle. */
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RegisterCommand } from '../command.js';
 
@@ -37,14 +36,9 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('-o, --out <dir>', 'directory for the bundle (default: the run directory’s parent)')
     .option('--json', 'print the result as JSON', false)
     .action(async (runDir: string, o: BundleFlags) => {
-      const { parseSize, formatSize } = await import('../../artifacts/budget.js');
-      const size = (flag: string, text: string): number => {
-        const n = parseSize(text);
-        if (n === undefined || n <= 0) throw new InputError({ path: flag, message: `expected a size like 20MiB, got ${JSON.stringify(text)}` });
-        return n;
-      };
-      const perFileCapBytes = size('--max-file-size', o.maxFileSize);
-      const totalBudgetBytes = size('--max-total-size', o.maxTotalSize);
+      const { parseSizeFlag, formatSize } = await import('../../artifacts/budget.js');
+      const perFileCapBytes = parseSizeFlag('--max-file-size', o.maxFileSize);
+      const totalBudgetBytes = parseSizeFlag('--max-total-size', o.maxTotalSize);
       if (o.estimate) {
         const { estimateBundle } = await import('../../artifacts/bundle-estimate.js');
         // Given a plan instead of a run directory: estimate from that plan's newest earlier run.

@@ -9,17 +9,19 @@ import { ConsoleReporter } from '../../report/console.js';
 import { jsonSummary } from '../../report/json.js';
 import type { HostKeyPolicy } from '../../transport/types.js';
 import { ExitCode } from '../exit-codes.js';
-import { afterRun, type AfterRunOptions } from './after-run.js';
+import { afterRun, resolveBundleFlags, type AfterRunOptions, type RunBundleFlags } from './after-run.js';
 
 /** What `netdiag run` parsed: the engine's options plus the CLI's own presentation flags. */
 export type RunCliOptions = Pick<RunOptions, 'inventory' | 'plan' | 'check' | 'limit' | 'tags' | 'skipTags' | 'forks' | 'out' | 'kubeconfig' | 'context' | 'extraVars' | 'knownHosts'> &
-  AfterRunOptions & {
+  Omit<AfterRunOptions, 'bundle'> &
+  RunBundleFlags & {
     sshHostKeys: HostKeyPolicy;
     verbose: number;
     json: boolean;
   };
 
 export async function runCommand(o: RunCliOptions): Promise<number> {
+  const bundle = await resolveBundleFlags(o);
   const controller = new AbortController();
   // Every step × host listens on the run's signal: hundreds of listeners are expected, not a leak.
   setMaxListeners(0, controller.signal);
@@ -54,7 +56,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       reporters: [new ConsoleReporter({ out: progressOut, live, verbosity: o.verbose })],
       signal: controller.signal,
     });
-    const after = await afterRun(summary, o);
+    const after = await afterRun(summary, { templates: o.templates, failOn: o.failOn, bundle });
     const runCode = exitCodeFor(summary);
     const code = runCode === ExitCode.ok && after.failOnHit ? ExitCode.findings : runCode;
     if (o.json) process.stdout.write(JSON.stringify({ ...jsonSummary(summary, code), report: after.reportPath, bundle: after.bundlePath }, null, 2) + '\n');

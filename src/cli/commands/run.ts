@@ -31,6 +31,9 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('--no-bundle', 'do not pack the redacted support bundle at the end')
     .option('--obfuscate', 'bundle: replace IPs, MACs and host names by consistent pseudonyms', false)
     .option('--redact-pattern <regex>', 'bundle: also redact matches of this regex (repeatable)', collect)
+    .option('--redactors <file>', 'bundle: YAML list of {name, regex, replace?} to redact as well')
+    .option('--bundle-max-file-size <size>', 'bundle: per-file cap; logs keep their newest part', '20MiB')
+    .option('--bundle-max-total-size <size>', 'bundle: total budget over uncompressed content', '200MiB')
     .addOption(new Option('--fail-on <severity>', 'exit 5 when a finding of this severity or worse is found').choices(['critical', 'high', 'medium', 'low', 'info']))
     .action(async (o) => {
       if (!Number.isInteger(o.forks) || o.forks < 1) throw new InputError({ path: '--forks', message: `expected a positive integer, got ${o.forks}` });
