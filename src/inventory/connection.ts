@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { HostKeyPolicy } from '../transport/types.js';
 import type { JumpSpec } from './ssh-args.js';
 import { parseJumpSpec, parseSshCommonArgs } from './ssh-args.js';
 
@@ -51,6 +52,7 @@ export function connectionVarProblems(vars: Record<string, unknown>): Array<{ ke
         if (asPort(value) === undefined) bad(`expected a port number 1-65535, got ${JSON.stringify(value)}`);
         break;
       case 'ansible_become':
+      case 'ansible_host_key_checking':
         if (asBool(value) === undefined) bad(`expected true/false, got ${JSON.stringify(value)}`);
         break;
       case 'ansible_ssh_common_args':
@@ -111,6 +113,7 @@ export interface Connection {
   becomeUser?: string;
   jump: JumpSpec[];
   knownHostsFile?: string;
+  hostKeyPolicy?: HostKeyPolicy;
   warnings: string[];
 }
 
@@ -127,6 +130,9 @@ export function connectionOf(name: string, vars: Record<string, unknown>, invent
   const native = vars.jump !== undefined ? nativeJump(vars.jump).jump : undefined;
   const becomeUser = v('ansible_become_user') as string | undefined;
   const user = (v('ansible_user') as string | undefined) ?? args.user;
+  // ansible_host_key_checking: false turns checking off like Ansible's host_key_checking; ssh args can say more.
+  const checking = asBool(v('ansible_host_key_checking'));
+  const hostKeyPolicy: HostKeyPolicy | undefined = checking === false ? 'off' : (args.hostKeyPolicy ?? (checking === true ? 'strict' : undefined));
   return {
     address: (v('ansible_host') as string | undefined) ?? name,
     port: asPort(v('ansible_port')) ?? args.port ?? 22,
@@ -136,6 +142,7 @@ export function connectionOf(name: string, vars: Record<string, unknown>, invent
     ...(becomeUser !== undefined ? { becomeUser } : {}),
     jump: (native ?? args.jump).map((hop) => (hop.privateKeyFile ? { ...hop, privateKeyFile: resolveUserPath(hop.privateKeyFile, inventoryFile) } : hop)),
     ...(args.knownHostsFile ? { knownHostsFile: resolveUserPath(args.knownHostsFile, inventoryFile) } : {}),
+    ...(hostKeyPolicy ? { hostKeyPolicy } : {}),
     warnings: args.warnings,
   };
 }

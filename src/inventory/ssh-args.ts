@@ -1,9 +1,11 @@
 /**
  * The parts of `ansible_ssh_common_args` (OpenSSH command-line options) that change how
  * netdiag connects: jump hosts (`-J`, `-o ProxyJump=`, and the classic
- * `-o ProxyCommand="ssh -W %h:%p bastion"`), `-o UserKnownHostsFile=`, `-p`, `-i`, `-l`.
+ * `-o ProxyCommand="ssh -W %h:%p bastion"`), `-o UserKnownHostsFile=`,
+ * `-o StrictHostKeyChecking=`, `-p`, `-i`, `-l`.
  * Options netdiag cannot honour are returned as warnings so nobody is surprised.
  */
+import type { HostKeyPolicy } from '../transport/types.js';
 
 /** A hop as written (`user@host:port`); resolved against the inventory later. */
 export interface JumpSpec {
@@ -16,6 +18,8 @@ export interface JumpSpec {
 export interface SshArgs {
   jump: JumpSpec[];
   knownHostsFile?: string;
+  /** From `-o StrictHostKeyChecking=`: yes/ask → strict, accept-new, no/off → off. */
+  hostKeyPolicy?: HostKeyPolicy;
   port?: number;
   user?: string;
   privateKeyFile?: string;
@@ -152,6 +156,15 @@ function setPort(value: string, out: SshArgs): void {
   else out.port = port;
 }
 
+/** OpenSSH's StrictHostKeyChecking values; `ask` cannot prompt in a batch run, so it refuses unknown keys. */
+function strictHostKeyChecking(value: string): HostKeyPolicy | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'yes' || v === 'ask' || v === 'true') return 'strict';
+  if (v === 'accept-new') return 'accept-new';
+  if (v === 'no' || v === 'off' || v === 'false') return 'off';
+  return undefined;
+}
+
 /** One `-o Key=Value` (or `Key Value`); keys are case-insensitive in OpenSSH. */
 function parseOption(option: string, out: SshArgs): void {
   const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(option);
@@ -176,9 +189,12 @@ function parseOption(option: string, out: SshArgs): void {
     case 'identityfile':
       out.privateKeyFile = value;
       return;
-    case 'stricthostkeychecking':
-      out.warnings.push(`StrictHostKeyChecking in ssh args is ignored; use --ssh-host-keys=strict|accept-new|off`);
+    case 'stricthostkeychecking': {
+      const policy = strictHostKeyChecking(value);
+      if (policy) out.hostKeyPolicy = policy;
+      else out.errors.push(`StrictHostKeyChecking: expected yes, accept-new, no, off or ask, got ${JSON.stringify(value)}`);
       return;
+    }
     default:
       out.warnings.push(`ssh option ${key} is ignored by netdiag`);
   }

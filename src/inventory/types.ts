@@ -22,6 +22,11 @@ export interface Host {
   jump: JumpHost[];
   /** known_hosts file from `-o UserKnownHostsFile=` in ssh args, if given. */
   knownHostsFile?: string;
+  /**
+   * Host key checking from `-o StrictHostKeyChecking=` in ssh args or `ansible_host_key_checking`;
+   * used unless `--ssh-host-keys` is given on the command line.
+   */
+  hostKeyPolicy?: import('../transport/types.js').HostKeyPolicy;
   /** All merged variables (group vars overridden by host vars), for templates. */
   vars: Record<string, unknown>;
   /** Every group the host belongs to, including `all` and ancestors. */

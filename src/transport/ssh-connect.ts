@@ -22,10 +22,11 @@ export interface SshEndpoint {
   user: string;
   privateKeyFile?: string;
   knownHostsFile: string;
+  /** This endpoint's host key checking (the inventory's, or the run's). */
+  hostKeyPolicy: HostKeyPolicy;
 }
 
 export interface ConnectSettings {
-  hostKeyPolicy: HostKeyPolicy;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -91,7 +92,7 @@ function describeError(err: Error & { code?: string; level?: string }, endpoint:
 export async function connectSsh(endpoint: SshEndpoint, settings: ConnectSettings, sock?: Duplex): Promise<ConnectResult> {
   const auth = await authMaterial(endpoint);
   if (typeof auth === 'string') return { ok: false, error: auth };
-  const serverHostKey = settings.hostKeyPolicy === 'off' ? undefined : await hostKeyAlgorithms(endpoint);
+  const serverHostKey = endpoint.hostKeyPolicy === 'off' ? undefined : await hostKeyAlgorithms(endpoint);
   let refusal: string | undefined;
   const config: ConnectConfig = {
     host: endpoint.host,
@@ -106,7 +107,7 @@ export async function connectSsh(endpoint: SshEndpoint, settings: ConnectSetting
     algorithms: serverHostKey ? { serverHostKey: serverHostKey as never } : undefined,
     // Without a verifier ssh2 accepts any key; this one applies the known_hosts policy.
     hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-      verifyHostKey({ file: endpoint.knownHostsFile, host: endpoint.host, port: endpoint.port, key, policy: settings.hostKeyPolicy })
+      verifyHostKey({ file: endpoint.knownHostsFile, host: endpoint.host, port: endpoint.port, key, policy: endpoint.hostKeyPolicy })
         .then((record) => {
           settings.onHostKey(record);
           if (!record.accepted) refusal = record.error;

@@ -22,8 +22,10 @@ import type { ExecOutcome, ExecRequest, HostKeyPolicy } from './types.js';
 
 /** Pool-wide settings; every field has a default. */
 export interface SshPoolOptions {
-  /** `--ssh-host-keys`; default `accept-new`. */
+  /** `--ssh-host-keys`; default `accept-new`. Hosts with their own `Host.hostKeyPolicy` keep it unless `hostKeyPolicyForced`. */
   hostKeyPolicy?: HostKeyPolicy;
+  /** `--ssh-host-keys` was given on the command line: it then applies to every host. */
+  hostKeyPolicyForced?: boolean;
   /** known_hosts for hosts without their own `Host.knownHostsFile`; default ~/.ssh/known_hosts. */
   knownHostsFile?: string;
   /** Handshake deadline (TCP connect + key exchange + auth); default 10 000 ms. */
@@ -72,6 +74,7 @@ export class SshPool {
   constructor(options: SshPoolOptions = {}) {
     this.opts = {
       hostKeyPolicy: options.hostKeyPolicy ?? 'accept-new',
+      hostKeyPolicyForced: options.hostKeyPolicyForced ?? false,
       knownHostsFile: options.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
       readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5_000,
@@ -143,12 +146,14 @@ export class SshPool {
   /** Hops then the target, each with its user, key and known_hosts file resolved. */
   private chainFor(host: Host): SshEndpoint[] {
     const knownHostsFile = host.knownHostsFile ?? this.opts.knownHostsFile;
+    const hostKeyPolicy = this.opts.hostKeyPolicyForced ? this.opts.hostKeyPolicy : (host.hostKeyPolicy ?? this.opts.hostKeyPolicy);
     const hops: SshEndpoint[] = host.jump.map((hop) => ({
       host: hop.host,
       port: hop.port,
       user: hop.user ?? host.user ?? this.opts.defaultUser,
       privateKeyFile: hop.privateKeyFile ?? host.privateKeyFile,
       knownHostsFile,
+      hostKeyPolicy,
     }));
     const target: SshEndpoint = {
       host: host.address,
@@ -156,6 +161,7 @@ export class SshPool {
       user: host.user ?? this.opts.defaultUser,
       privateKeyFile: host.privateKeyFile,
       knownHostsFile,
+      hostKeyPolicy,
     };
     return [...hops, target];
   }
@@ -194,7 +200,6 @@ export class SshPool {
     const result = await connectSsh(
       target,
       {
-        hostKeyPolicy: this.opts.hostKeyPolicy,
         readyTimeoutMs: this.opts.readyTimeoutMs,
         keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
         keepaliveCountMax: this.opts.keepaliveCountMax,

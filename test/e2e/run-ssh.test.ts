@@ -152,6 +152,24 @@ vars: { greeting: hi }
     expect(await readFile(empty, 'utf8')).toContain(servers[0].hostKeyLine.split(' ').slice(1).join(' '));
   });
 
+  it("honours the inventory's StrictHostKeyChecking=yes unless --ssh-host-keys is given", async () => {
+    const empty = path.join(tmp, 'strict_inventory_known_hosts');
+    await writeFile(empty, '');
+    const args = `-o UserKnownHostsFile=${empty} -o StrictHostKeyChecking=yes`;
+    const inv = await writeInventory(path.join(tmp, 'inv-strict.yaml'), [{ name: 'n1', server: servers[0], vars: { ansible_ssh_common_args: args } }]);
+    const p = await plan('strict-from-inventory', `steps:\n  - { name: a, hosts: all, ssh: echo a }\n`);
+    const refused = await runCli(['run', '-i', inv, '-p', p, '-o', out()]);
+    expect(refused.exitCode, refused.stderr + refused.stdout).toBe(4);
+    expect(refused.stderr).not.toMatch(/StrictHostKeyChecking/);
+    const m = await readManifest(runDirFrom(refused.stdout));
+    expect(m.steps[0].targets[0].error).toMatch(/host key/i);
+    expect(await readFile(empty, 'utf8')).toBe('');
+
+    const forced = await runCli(['run', '-i', inv, '-p', p, '-o', out(), '--ssh-host-keys', 'accept-new']);
+    expect(forced.exitCode, forced.stderr + forced.stdout).toBe(0);
+    expect(await readFile(empty, 'utf8')).toContain(servers[0].hostKeyLine.split(' ').slice(1).join(' '));
+  });
+
   it('selects exactly the step×host pairs that --limit and --tags ask for', async () => {
     const p = await plan('select', `steps:
   - { name: dns, hosts: nodes, ssh: echo dns, tags: [dns] }

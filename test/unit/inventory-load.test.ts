@@ -87,15 +87,33 @@ db:
       '/tmp/inv.yaml',
       `all:
   vars:
-    ansible_ssh_common_args: "-p 2022 -l bob -i ~/k -o StrictHostKeyChecking=no -o ProxyCommand='ssh -W %h:%p -p 2200 ops@198.18.0.9'"
+    ansible_ssh_common_args: "-p 2022 -l bob -i ~/k -o StrictHostKeyChecking=no -o Compression=yes -o ProxyCommand='ssh -W %h:%p -p 2200 ops@198.18.0.9'"
   hosts:
     a: { ansible_port: 22 }
     b:
 `,
     );
-    expect(inv.hosts.get('a')).toMatchObject({ port: 22, user: 'bob', privateKeyFile: path.join(os.homedir(), 'k') });
+    expect(inv.hosts.get('a')).toMatchObject({ port: 22, user: 'bob', privateKeyFile: path.join(os.homedir(), 'k'), hostKeyPolicy: 'off' });
     expect(inv.hosts.get('b')).toMatchObject({ port: 2022, jump: [{ host: '198.18.0.9', port: 2200, user: 'ops' }] });
-    expect(inv.warnings?.map((w) => w.message).join('\n')).toContain('StrictHostKeyChecking');
+    expect(inv.warnings?.map((w) => w.message)).toEqual(['ssh option Compression is ignored by netdiag (hosts a, b)']);
+  });
+
+  it.each([
+    ['-o StrictHostKeyChecking=yes', {}, 'strict'],
+    ['-o StrictHostKeyChecking=ask', {}, 'strict'],
+    ['-o StrictHostKeyChecking=accept-new', {}, 'accept-new'],
+    ['-o StrictHostKeyChecking=yes', { ansible_host_key_checking: false }, 'off'],
+    ['', { ansible_host_key_checking: 'yes' }, 'strict'],
+    ['', {}, undefined],
+  ])('host key checking from ssh args %j and vars %j → %s', (args, vars, policy) => {
+    const inv = parseInventory('/tmp/inv.yaml', `all:\n  hosts:\n    h:\n      ansible_ssh_common_args: "${args}"\n${Object.entries(vars).map(([k, v]) => `      ${k}: ${v}\n`).join('')}`);
+    expect(inv.hosts.get('h')!.hostKeyPolicy).toBe(policy);
+  });
+
+  it('rejects an unknown StrictHostKeyChecking value with file:line:col', () => {
+    expect(() => parseInventory('inv.yaml', 'all:\n  hosts:\n    h: { ansible_ssh_common_args: "-o StrictHostKeyChecking=maybe" }\n')).toThrow(
+      /inv\.yaml:3:\d+: .*StrictHostKeyChecking: expected yes, accept-new, no, off or ask, got "maybe"/,
+    );
   });
 
   it('reports problems with file:line:col', () => {

@@ -16,6 +16,8 @@ export type RunCliOptions = Pick<RunOptions, 'inventory' | 'plan' | 'check' | 'l
   Omit<AfterRunOptions, 'bundle'> &
   RunBundleFlags & {
     sshHostKeys: HostKeyPolicy;
+    /** `--ssh-host-keys` was on the command line (not commander's default). */
+    sshHostKeysGiven?: boolean;
     verbose: number;
     json: boolean;
   };
@@ -51,6 +53,7 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       context: o.context,
       extraVars: o.extraVars,
       hostKeyPolicy: o.sshHostKeys,
+      hostKeyPolicyForced: o.sshHostKeysGiven ?? false,
       knownHosts: o.knownHosts,
       argv: process.argv.slice(2),
       reporters: [new ConsoleReporter({ out: progressOut, live, verbosity: o.verbose })],
