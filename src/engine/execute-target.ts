@@ -157,6 +157,7 @@ export async function executeTarget(input: TargetRunInput): Promise<TargetRunOut
     input.log(`${step.id} on ${target.name}: attempt ${attempt}/${attempts} ${result.status}, retrying in ${step.delayMs} ms`);
     await sleep(step.delayMs, input.runSignal);
   }
-  const head = stdoutFile ? await readHead(path.join(services.runDir, stdoutFile.path)) : undefined;
+  // Only a registered result keeps stdout in memory; otherwise the file is all there is.
+  const head = stdoutFile && step.register ? await readHead(path.join(services.runDir, stdoutFile.path)) : undefined;
   return done(record, head, result.data);
 }

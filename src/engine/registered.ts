@@ -24,8 +24,10 @@ export interface RegisteredResult {
 export async function readHead(file: string, cap = REGISTERED_STDOUT_CAP): Promise<{ text: string; truncated: boolean }> {
   const fh = await open(file, 'r');
   try {
-    const buf = Buffer.alloc(cap + 1);
-    const { bytesRead } = await fh.read(buf, 0, cap + 1, 0);
+    // Sized to the file: a cap-sized buffer per target is 1 MiB × hosts × steps of RSS.
+    const { size } = await fh.stat();
+    const buf = Buffer.allocUnsafe(Math.min(size, cap) + 1);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     return { text: buf.subarray(0, Math.min(bytesRead, cap)).toString('utf8'), truncated: bytesRead > cap };
   } finally {
     await fh.close();

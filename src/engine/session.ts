@@ -16,7 +16,7 @@ import { preflightRun } from './preflight.js';
 import { selectSteps } from '../plan/filter.js';
 import { loadPlan } from '../plan/load.js';
 import { multiplex, type Reporter } from '../report/reporter.js';
-import { handlers } from '../steps/registry.js';
+import { loadHandlers } from '../steps/registry.js';
 import { SshPool } from '../transport/ssh-pool.js';
 import type { HostKeyPolicy } from '../transport/types.js';
 import type { KubeSession } from '../transport/kube-session.js';
@@ -112,6 +112,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     const preflight = await preflightRun(steps, services.kube, { vars: { ...plan.vars, ...opts.extraVars }, check: opts.check, signal: opts.signal });
     for (const n of [...(clusterHosts?.notes ?? []), ...preflight.notes]) process.stderr.write(`netdiag: note: ${n}\n`);
     for (const [id, why] of preflight.denied) process.stderr.write(`netdiag: step ${id} will be skipped: ${why}\n`);
+    const handlers = await loadHandlers(steps.map((s) => s.kind));
     summary = await runPlan({
       plan, steps, inventory, limit: opts.limit, forks: opts.forks, extraVars: opts.extraVars, stamp: runDir.stamp, manifest, services, handlers, reporter, signal: opts.signal,
       clusterHosts: clusterHosts?.byPattern, denied: preflight.denied,
