@@ -63,6 +63,7 @@ export function parsePlan(file: string, text: string, opts: LoadPlanOptions & { 
     file: path.resolve(file),
     sha256: opts.sha256 ?? createHash('sha256').update(text).digest('hex'),
     ...(top.success && top.data.description !== undefined ? { description: top.data.description } : {}),
+    strategy: top.success ? (top.data.strategy ?? 'linear') : 'linear',
     vars,
     steps,
   };

@@ -136,6 +136,11 @@ export interface Plan {
   file: string;
   sha256: string;
   description?: string;
+  /**
+   * `linear` (default): every step ends on all its hosts before the next begins. `free`: runs
+   * of consecutive host steps proceed per host without waiting for the others (Ansible's free).
+   */
+  strategy: 'linear' | 'free';
   vars: Record<string, unknown>;
   steps: Step[];
 }

@@ -13,7 +13,7 @@ import { exitCodeFor } from '../../src/engine/summary.js';
 import type { Handler, HandlerResult, HandlerTable, RunServices, StepExecution } from '../../src/engine/types.js';
 import type { Host, Inventory } from '../../src/inventory/types.js';
 import type { Plan, Step } from '../../src/plan/types.js';
-import { multiplex } from '../../src/report/reporter.js';
+import { multiplex, type Reporter } from '../../src/report/reporter.js';
 
 let dir: string;
 beforeEach(async () => (dir = await mkdtemp(path.join(os.tmpdir(), 'ndt-engine-'))));
@@ -58,13 +58,13 @@ function table(fn: Fn): HandlerTable {
   return { ssh: h, local: h, kubectl: h, k8s: h, probe: h, capture: h } as HandlerTable;
 }
 
-async function run(steps: Step[], fn: Fn, opts: { check?: boolean; forks?: number; hosts?: string[]; signal?: AbortSignal } = {}) {
-  const plan: Plan = { name: 't', file: 'plan.yaml', sha256: 'x', vars: { greeting: 'hi' }, steps };
+async function run(steps: Step[], fn: Fn, opts: { check?: boolean; forks?: number; hosts?: string[]; signal?: AbortSignal; strategy?: Plan['strategy']; reporter?: Reporter } = {}) {
+  const plan: Plan = { name: 't', file: 'plan.yaml', sha256: 'x', strategy: opts.strategy ?? 'linear', vars: { greeting: 'hi' }, steps };
   const manifest = new Manifest(dir, { netdiag: { version: '0', node: '' }, argv: [], plan: { name: 't', file: '', sha256: '' }, check: !!opts.check, options: {}, status: 'running', startedAt: '', runDir: dir, steps: [] });
   const services = { ssh: {} as never, kube: { session: async () => ({ error: 'no cluster in unit tests' }) }, runDir: dir, check: !!opts.check, onRunEnd: () => undefined } as RunServices;
   const summary = await runPlan({
     plan, steps, inventory: inventory(opts.hosts ?? ['a', 'b', 'c']), forks: opts.forks ?? 25, extraVars: {}, stamp: 'T', manifest, services,
-    handlers: table(fn), reporter: multiplex([]), signal: opts.signal ?? new AbortController().signal,
+    handlers: table(fn), reporter: multiplex(opts.reporter ? [opts.reporter] : []), signal: opts.signal ?? new AbortController().signal,
   });
   await manifest.save();
   return summary;
@@ -178,5 +178,100 @@ describe('runner', () => {
     const t = events.indexOf('traffic');
     expect(events.slice(0, t).sort()).toEqual(['listen a', 'listen b', 'listen c']);
     expect(events.slice(t + 1).sort()).toEqual(['stop a', 'stop b', 'stop c']);
+  });
+});
+
+describe('strategy: free', () => {
+  /** Host "slow" takes 150 ms per step, the others 5 ms; the handler logs start/end per step×host. */
+  const timeline: string[] = [];
+  const paced: Fn = async (e) => {
+    timeline.push(`start ${e.step.id}@${e.target.name}`);
+    await new Promise((r) => setTimeout(r, e.target.name === 'slow' ? 150 : 5));
+    timeline.push(`end ${e.step.id}@${e.target.name}`);
+    return { status: 'ok', exitCode: 0 };
+  };
+  const three = () => [step({ kind: 'ssh', hosts: 'nodes' }), step({ kind: 'ssh', hosts: 'nodes' }), step({ kind: 'ssh', hosts: 'nodes' })];
+
+  it('lets fast hosts finish every step while a slow host is still on its first; linear waits', async () => {
+    for (const strategy of ['free', 'linear'] as const) {
+      timeline.length = 0;
+      const steps = three();
+      await run(steps, paced, { hosts: ['fast', 'slow'], strategy });
+      const fastDone = timeline.indexOf(`end ${steps[2].id}@fast`);
+      const slowFirstDone = timeline.indexOf(`end ${steps[0].id}@slow`);
+      if (strategy === 'free') expect(fastDone).toBeLessThan(slowFirstDone);
+      else expect(fastDone).toBeGreaterThan(slowFirstDone);
+      // Per host, plan order always holds.
+      for (const h of ['fast', 'slow']) {
+        const mine = timeline.filter((x) => x.endsWith(`@${h}`));
+        expect(mine).toEqual(steps.flatMap((s) => [`start ${s.id}@${h}`, `end ${s.id}@${h}`]));
+      }
+    }
+  });
+
+  it('reports step by step as linear does, although steps overlap', async () => {
+    const events: string[] = [];
+    const reporter: Reporter = {
+      onStepStart: (s, targets) => events.push(`start ${s.id} ${targets.join(',')}`),
+      onTargetEnd: (s, r) => events.push(`target ${s.id} ${r.target}`),
+      onStepEnd: (s, records) => events.push(`end ${s.id} ${records.length}`),
+    };
+    const steps = three();
+    const s = await run(steps, paced, { hosts: ['fast', 'slow'], strategy: 'free', reporter });
+    const [a, b, c] = steps.map((x) => x.id);
+    expect(events).toEqual([
+      `start ${a} fast,slow`, `target ${a} fast`, `target ${a} slow`, `end ${a} 2`,
+      `start ${b} fast,slow`, `target ${b} fast`, `target ${b} slow`, `end ${b} 2`,
+      `start ${c} fast,slow`, `target ${c} fast`, `target ${c} slow`, `end ${c} 2`,
+    ]);
+    expect(s.manifest.steps.map((x) => x.targets.length)).toEqual([2, 2, 2]);
+  });
+
+  it('skips a host unreachable in an earlier step of the segment and applies when/register per host', async () => {
+    const steps = [
+      step({ kind: 'ssh', hosts: 'nodes', register: 'probe' }),
+      step({ kind: 'ssh', hosts: 'nodes', when: 'registered.probe.rc == 1' }),
+    ];
+    const ran: string[] = [];
+    const s = await run(steps, async (e) => {
+      ran.push(`${e.step.id}@${e.target.name}`);
+      if (e.target.name === 'gone') return { status: 'unreachable', error: 'connection refused' };
+      if (e.step.register) return { status: e.target.name === 'b' ? 'failed' : 'ok', exitCode: e.target.name === 'b' ? 1 : 0 };
+      return { status: 'ok', exitCode: 0 };
+    }, { hosts: ['a', 'b', 'gone'], strategy: 'free' });
+    expect(ran.sort()).toEqual([`${steps[0].id}@a`, `${steps[0].id}@b`, `${steps[0].id}@gone`, `${steps[1].id}@b`].sort());
+    const second = Object.fromEntries(s.manifest.steps[1].targets.map((t) => [t.target, t.status]));
+    expect(second).toEqual({ a: 'skipped', b: 'ok', gone: 'skipped' });
+    expect(exitCodeFor(s)).toBe(4);
+  });
+
+  it('keeps a barrier at run_once and run-level steps', async () => {
+    timeline.length = 0;
+    const steps = [step({ kind: 'ssh', hosts: 'nodes' }), step({ kind: 'local' }), step({ kind: 'ssh', hosts: 'nodes' })];
+    await run(steps, async (e) => {
+      timeline.push(`start ${e.step.id}@${e.target.name}`);
+      await new Promise((r) => setTimeout(r, e.target.name === 'slow' ? 100 : 5));
+      timeline.push(`end ${e.step.id}@${e.target.name}`);
+      return { status: 'ok', exitCode: 0 };
+    }, { hosts: ['fast', 'slow'], strategy: 'free' });
+    expect(timeline.indexOf(`start ${steps[1].id}@localhost`)).toBeGreaterThan(timeline.indexOf(`end ${steps[0].id}@slow`));
+    expect(timeline.indexOf(`start ${steps[2].id}@fast`)).toBeGreaterThan(timeline.indexOf(`end ${steps[1].id}@localhost`));
+  });
+
+  it('on interruption stops each host before its next step and still closes every started step for reporters', async () => {
+    const ac = new AbortController();
+    const events: string[] = [];
+    const reporter: Reporter = { onStepStart: (s) => events.push(`start ${s.id}`), onStepEnd: (s, r) => events.push(`end ${s.id} ${r.length}`) };
+    const steps = three();
+    const s = await run(steps, async (e) => {
+      await new Promise((r) => setTimeout(r, e.target.name === 'slow' ? 100 : 5));
+      if (e.target.name === 'fast') ac.abort(new Error('interrupted by SIGINT'));
+      return { status: 'ok', exitCode: 0 };
+    }, { hosts: ['fast', 'slow'], strategy: 'free', reporter, signal: ac.signal });
+    expect(s.status).toBe('interrupted');
+    expect(s.manifest.steps[0].targets).toHaveLength(2);
+    expect(s.manifest.steps.slice(1).every((x) => x.targets.length === 0)).toBe(true);
+    const [a, b] = steps.map((x) => x.id);
+    expect(events).toEqual([`start ${a}`, `end ${a} 2`, `start ${b}`, `end ${b} 0`]);
   });
 });
