@@ -133,7 +133,7 @@ export const commonOnlyStepSchema = z.strictObject(commonStepShape);
 export const planTopSchema = z.strictObject({
   name: nonEmptyString,
   description: z.string().optional(),
-  strategy: z.enum(['linear', 'free'], { error: 'expected linear or free' }).optional(),
+  strategy: z.enum(['linear', 'free']).optional(),
   vars: z.record(z.string(), z.unknown(), { error: 'expected a map of variables' }).nullish(),
   steps: z.array(z.unknown(), { error: 'expected a list of steps' }).min(1),
 });
