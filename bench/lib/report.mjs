@@ -21,7 +21,7 @@ export function render(r) {
   out.push('### Machine', '', '| | |', '|---|---|');
   for (const [k, v] of Object.entries(r.machine)) out.push(`| ${k} | ${v} |`);
   out.push('');
-  if (r.noisy) out.push('> **Noisy numbers:** the 1-minute load average was above 1 during the measurements (the machine is shared with other engineers\' test runs on ' + r.machine.cpus + ' CPUs). Absolute times are inflated; ratios measured side by side (interleaved runs on the same lab) are more meaningful than absolute seconds, and still noisy.', '');
+  if (r.noisy) out.push('> **Noisy numbers:** the 1-minute load average was above 1 during the measurements (on ' + r.machine.cpus + ' CPUs the benchmark\'s own load — one sshd per node, Ansible\'s forks — and anything else running on the machine count). Absolute times are inflated; ratios measured side by side (interleaved runs on the same lab) are more meaningful than absolute seconds, and still noisy.', '');
 
   out.push('### Targets', '', '| target | measured | result |', '|---|---|---|');
   for (const t of r.targets ?? []) out.push(`| ${t.name} | ${t.measured} | ${verdict(t.ok)} |`);
