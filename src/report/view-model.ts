@@ -12,7 +12,7 @@ const AREAS: { key: string; title: string; catalog: number[]; steps: string[] }[
   { key: 'coredns', title: 'CoreDNS', catalog: [18], steps: ['coredns_pods', 'coredns_logs', 'coredns_describe', 'kube_system_events'] },
   { key: 'kube-proxy', title: 'kube-proxy', catalog: [15, 16, 4], steps: ['kube_proxy_pods', 'kube_proxy_logs', 'services', 'endpointslices'] },
   { key: 'iptables', title: 'iptables / NAT', catalog: [2, 12, 17], steps: ['iptables_nat', 'iptables_filter'] },
-  { key: 'overlay', title: 'Overlay / VXLAN', catalog: [1, 5, 6, 7, 8, 9, 10, 11, 22, 23, 26], steps: ['nodes', 'cni_pods', 'cni_logs', 'flannel_config', 'calico_ippools', 'flannel_interfaces', 'links', 'routes', 'neigh', 'fdb', 'vxlan_capture'] },
+  { key: 'overlay', title: 'Overlay / VXLAN', catalog: [1, 5, 6, 7, 8, 9, 10, 11, 22, 23, 26], steps: ['nodes', 'cni_pods', 'daemonsets', 'cni_logs', 'flannel_config', 'calico_ippools', 'flannel_interfaces', 'links', 'routes', 'neigh', 'fdb', 'vxlan_capture'] },
   { key: 'dns', title: 'DNS', catalog: [19, 20, 21, 14], steps: ['resolv_conf', 'connectivity'] },
   { key: 'sysctls', title: 'Node sysctls', catalog: [3, 13, 24], steps: ['sysctls', 'ethtool_tunnel'] },
 ];
