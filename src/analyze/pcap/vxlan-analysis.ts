@@ -5,7 +5,7 @@
  */
 import { DEFAULT_VXLAN_PORTS, decodeRecord, type Frame } from './decode.js';
 import { formatTimestamp, type CaptureInfo, type CaptureRecord } from './types.js';
-import { describeInnerFlow, formatVxlanSummary } from './vxlan-text.js';
+import { describeInnerFlow } from './vxlan-text.js';
 
 export { formatVxlanSummary } from './vxlan-text.js';
 export { buildFlowTable, formatFlowTable, type FlowRow, type FlowTable, type FlowTableInput, type FlowVerdict } from './flow-table.js';

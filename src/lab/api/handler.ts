@@ -2,7 +2,6 @@
  * The request handler: bearer-token check, routing, RBAC knob, and dispatch to discovery,
  * list/get (selectors, tables), logs, SelfSubjectAccessReview, PATCH and exec upgrades.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -12,10 +11,12 @@ import { chooseProtocol, parseExecQuery, runExec } from './exec.js';
 import { logFileFor, parseLogOptions, serveLogFile } from './logs.js';
 import type { KObject, ViewContext } from './objects/meta.js';
 import { applyPatch, restartForPatch, workloadChange, type RestartWorkload } from './patch.js';
-import { forbiddenError, reviewAccess, type Policy, type RequestAttributes } from './policy.js';
-import { findType, groupVersion, type ResourceType } from './resources.js';
+import { forbiddenError, reviewAccess, type Policy } from './policy.js';
+import { groupVersion, type ResourceType } from './resources.js';
+import { authorized, readBody, readRawBody, sendError, sendJson } from './http-io.js';
+import { attributesFor, findObject, resolveType, scopedObjects, type ResourceRoute } from './lookup.js';
 import { decodeSelfSubjectAccessReview, isKubeProtobuf } from './proto.js';
-import { parseRoute, tableVersionAccepted, type Route } from './routes.js';
+import { parseRoute, tableVersionAccepted } from './routes.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { StateSource } from './state-source.js';
 import { badRequest, internalError, methodNotAllowed, notFound, pathNotFound, unauthorized, type ApiError } from './status.js';
@@ -41,71 +42,8 @@ export interface HandlerDeps {
   log: (line: string) => void;
 }
 
-type ResourceRoute = Extract<Route, { kind: 'resource' }>;
 const isWatch = (url: URL) => ['true', '1'].includes(url.searchParams.get('watch') ?? '');
 const isError = (v: unknown): v is ApiError => typeof v === 'object' && v !== null && 'code' in v && 'body' in v && (v as ApiError).body?.kind === 'Status';
-
-function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, e: ApiError): void {
-  sendJson(res, e.code, e.body);
-}
-
-/** Constant-time bearer token check. */
-function authorized(req: IncomingMessage, token: string, allowAnonymous = false): boolean {
-  if (allowAnonymous && req.headers.authorization === undefined) return true;
-  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-  if (!m) return false;
-  const given = Buffer.from(m[1].trim());
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
-}
-
-async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
-  return (await readRawBody(req, limit)).toString('utf8');
-}
-
-async function readRawBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function attributesFor(route: ResourceRoute, verb: string): RequestAttributes {
-  return { verb, group: route.group, resource: route.resource, subresource: route.subresource, namespace: route.namespace, name: route.name };
-}
-
-/** Objects of a type in the route's namespace (all namespaces when none is given). */
-function scopedObjects(ctx: ViewContext, type: ResourceType, namespace: string | undefined): KObject[] {
-  const all = type.objects(ctx);
-  const scoped = namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
-  // The real server lists in storage-key order: namespace, then name.
-  const key = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  return scoped.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-function findObject(ctx: ViewContext, type: ResourceType, route: ResourceRoute): KObject | ApiError {
-  const obj = scopedObjects(ctx, type, type.namespaced ? route.namespace : undefined).find((o) => o.metadata.name === route.name);
-  return obj ?? notFound(type.resource, route.name ?? '', type.group);
-}
-
-/** Validates the route against the served types: the type, or the 404 to answer. */
-function resolveType(ctx: ViewContext, route: ResourceRoute): ResourceType | ApiError {
-  const type = findType(ctx, route.group, route.version, route.resource);
-  if (!type) return pathNotFound(`/${route.group ? 'apis/' + route.group : 'api'}/${route.version}/${route.resource}`);
-  if (route.namespace !== undefined && !type.namespaced) return pathNotFound(`namespaces/${route.namespace}/${route.resource}`);
-  if (route.subresource && !type.subresources?.[route.subresource]) return pathNotFound(`${route.resource}/${route.name}/${route.subresource}`);
-  return type;
-}
 
 /** Builds the request handlers for one server. */
 export function createHandlers(deps: HandlerDeps) {
