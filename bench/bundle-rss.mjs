@@ -26,7 +26,8 @@ if (args[0] === '--child') {
   const [, runDir, obfuscate, defaultBudget] = args;
   // NETDIAG_DIST: another build output folder (default: the repo's dist/).
   const dist = process.env.NETDIAG_DIST ? path.resolve(process.env.NETDIAG_DIST) : new URL('../dist/', import.meta.url).pathname;
-  const { createBundle } = await import(path.join(dist, 'artifacts', 'bundle.js'));
+  // The CLI's path: bundling in a worker thread with a capped young generation.
+  const { createBundleInWorker: createBundle } = await import(path.join(dist, 'artifacts', 'bundle-worker.js'));
   const samples = [];
   let peak = { rss: 0 };
   const timer = setInterval(() => {

@@ -44,6 +44,8 @@ export interface BundleOptions {
   hostnames?: string[];
   /** Obfuscation key (default: 32 random bytes per bundle). For reproducible tests. */
   obfuscationKey?: Buffer;
+  /** Told the staging folder as soon as it exists, so a killed bundler's leftovers can be removed. */
+  onStaging?: (dir: string) => void;
 }
 
 /** What {@link createBundle} made. */
@@ -123,6 +125,7 @@ export async function createBundle(runDir: string, opts: BundleOptions = {}): Pr
     : undefined;
 
   const staging = await mkdtemp(path.join(outDir, '.netdiag-bundle-'));
+  opts.onStaging?.(staging);
   try {
     const top = path.join(staging, base);
     await mkdir(top);

@@ -69,8 +69,8 @@ export async function afterRun(summary: RunSummary, o: AfterRunOptions): Promise
   }
   if (o.bundle) {
     try {
-      const { createBundle } = await import('../../artifacts/bundle.js');
-      const b = await createBundle(summary.runDir, o.bundle);
+      const { createBundleInWorker } = await import('../../artifacts/bundle-worker.js');
+      const b = await createBundleInWorker(summary.runDir, o.bundle);
       out.bundlePath = b.bundlePath;
       const redacted = Object.values(b.redactions).reduce((a, n) => a + n, 0);
       out.lines.push(`bundle: ${b.bundlePath} (${redacted} secret(s) redacted${b.mappingPath ? `, obfuscation map ${b.mappingPath}` : ''})`);

@@ -63,8 +63,8 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
         setExitCode(ExitCode.ok);
         return;
       }
-      const { createBundle } = await import('../../artifacts/bundle.js');
-      const r = await createBundle(runDir, {
+      const { createBundleInWorker } = await import('../../artifacts/bundle-worker.js');
+      const r = await createBundleInWorker(runDir, {
         redact: o.redact,
         extraPatterns: o.redactPattern,
         redactorsFile: o.redactors,
