@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { evaluateCondition } from '../plan/condition.js';
 import { renderSavePath, renderShell, renderText } from '../plan/template.js';
 import type { Step } from '../plan/types.js';
-import { deadline } from '../transport/abort.js';
+import { deadline, sleepUnlessAborted as sleep } from '../transport/abort.js';
 import { readHead, toRegistered, type RegisteredResult } from './registered.js';
 import type { Handler, HandlerResult, RunServices, StepExecution, Target, TemplateContext } from './types.js';
 
@@ -56,12 +56,6 @@ function boundedByAbort(run: Promise<HandlerResult>, signal: AbortSignal): Promi
     });
   });
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 /** Default output file of a step × target when the plan gives no `save:`. */
 function defaultSavePath(step: Step, target: Target): string {

@@ -9,6 +9,15 @@ export function abortStatus(signal: AbortSignal): 'timedout' | 'interrupted' {
   return reason?.name === 'TimeoutError' ? 'timedout' : 'interrupted';
 }
 
+/** Waits `ms`, or less when `signal` aborts (also when it already has). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
 /** A child signal that aborts with the parent, or with a TimeoutError after `ms`. */
 export interface Deadline {
   signal: AbortSignal;

@@ -35,6 +35,8 @@ export async function runLocal(req: LocalExecRequest): Promise<ExecOutcome> {
 
   // Loaded on first use: an SSH-only run never pays for execa.
   const { execa } = await import('execa');
+  // An abort that landed while execa loaded has already fired its event: do not start at all.
+  if (req.signal.aborted) return finish({ status: abortStatus(req.signal), exitCode: null, error: 'aborted before start' });
   const subprocess = execa(file, args, {
     env: req.env,
     cwd: req.cwd,
@@ -62,6 +64,7 @@ export async function runLocal(req: LocalExecRequest): Promise<ExecOutcome> {
     });
   };
   req.signal.addEventListener('abort', onAbort, { once: true });
+  if (req.signal.aborted) onAbort();
   const result = await subprocess;
   req.signal.removeEventListener('abort', onAbort);
   await killed;

@@ -97,6 +97,17 @@ describe('runLocal', () => {
     expect(pgrep(`sleep ${marker}`)).toEqual([]);
   });
 
+  it('never starts a command whose abort landed while execa was loading', async () => {
+    const marker = `91.${randomInt(1e8, 1e9)}`;
+    const ac = new AbortController();
+    const running = runLocal({ command: `sleep ${marker}`, ...sinks(), signal: ac.signal });
+    // runLocal is now awaiting its dynamic import of execa; the abort fires before it resumes.
+    queueMicrotask(() => ac.abort(new Error('interrupted by SIGINT')));
+    const outcome = await running;
+    expect(outcome).toMatchObject({ status: 'interrupted', error: 'aborted before start' });
+    expect(pgrep(`^sleep ${marker}`)).toEqual([]);
+  });
+
   it('streams a large output to a file', async () => {
     const file = join(dir, 'big.bin');
     const out = createWriteStream(file);

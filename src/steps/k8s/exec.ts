@@ -84,6 +84,7 @@ export async function execInPod(session: KubeSession, op: K8sOperation, stdout: 
     setTimeout(() => ws.terminate(), 2_000).unref();
   };
   signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
   await closed;
   signal.removeEventListener('abort', onAbort);
   if (signal.aborted && status === undefined) return aborted(pod);

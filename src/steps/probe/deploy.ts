@@ -6,6 +6,7 @@
  * cleanup hook, which is registered before anything is created.
  */
 import { KubeApiError, type KubeSession } from '../../transport/kube-session.js';
+import { sleepUnlessAborted as sleep } from '../../transport/abort.js';
 
 export const DEFAULT_PROBE_IMAGE = 'nicolaka/netshoot:v0.13';
 export const DEFAULT_PROBE_NAME = 'netdiag-probe';
@@ -63,12 +64,6 @@ export function probeDaemonSet(name: string, namespace: string, image: string, l
 }
 
 const code = (err: unknown) => (err as KubeApiError).code;
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 /** Names of the nodes a DaemonSet with `tolerations: [Exists]` is scheduled to (not cordoned). */
 async function schedulableNodes(session: KubeSession, signal: AbortSignal): Promise<string[]> {
   const list = await session.request('/api/v1/nodes', { signal });
