@@ -54,9 +54,14 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
   const steps = selectSteps(plan, { tags: opts.tags, skipTags: opts.skipTags });
   const needsHosts = steps.filter((s) => s.hosts);
   if (needsHosts.length > 0 && !inventory) {
-    throw new InputError(
-      needsHosts.slice(0, 5).map((s) => ({ ...s.loc, path: `steps[${s.index}].hosts`, message: `step "${s.name}" targets hosts "${s.hosts}" but no --inventory was given` })),
-    );
+    const more = needsHosts.length > 5 ? ` (${needsHosts.length - 5} more steps like these)` : '';
+    throw new InputError([
+      ...needsHosts.slice(0, 5).map((s) => ({ ...s.loc, path: `steps[${s.index}].hosts`, message: `step "${s.name}" targets hosts "${s.hosts}" but no --inventory was given` })),
+      {
+        path: '--inventory',
+        message: `${needsHosts.length} step(s) run on nodes over SSH${more}: give -i/--inventory with the nodes (Ansible YAML or INI), or leave them out with --tags/--skip-tags (\`netdiag list\` shows each step's tags and hosts)`,
+      },
+    ]);
   }
 
   // Every host pattern is resolved once up front so a typo is exit 3 before anything runs.

@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -96,5 +97,14 @@ describe('netdiag validate / list on good input', () => {
     const bad = await netdiag('list', '-p', goodPlan, '-i', goodInventory, '-l', 'gpu-z');
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('--limit: host pattern "gpu-z": no group or host named "gpu-z"');
+  });
+
+  it('run without an inventory names the SSH steps and how to proceed, before creating anything', async () => {
+    const out = path.join(os.tmpdir(), `ndt-noinv-${process.pid}`);
+    const r = await netdiag('run', '-p', goodPlan, '-o', out, '--no-bundle');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/all-kinds\.yaml:\d+:\d+: steps\[\d+\]\.hosts: step ".+" targets hosts "nodes" but no --inventory was given/);
+    expect(r.stderr).toMatch(/--inventory: \d+ step\(s\) run on nodes over SSH.*give -i\/--inventory .* or leave them out with --tags\/--skip-tags/);
+    expect(existsSync(out)).toBe(false);
   });
 });
