@@ -68,7 +68,9 @@ export class ConsoleReporter implements Reporter {
     if (!this.opts.live || bad || this.opts.verbosity > 0) {
       const why = rec.error ?? (rec.status === 'would-run' ? rec.command : rec.reason);
       const quiet = rec.status === 'skipped' && this.opts.verbosity === 0;
-      if (!quiet) this.write(`  ${mark[rec.status] ?? rec.status}: [${rec.target}]${secs(rec.durationMs)}${why ? ` ${why}` : ''}`);
+      // As Ansible's "...ignoring": the failure is recorded, but it does not fail the run.
+      const ignored = step.ignoreErrors && (rec.status === 'failed' || rec.status === 'timedout') ? ' (ignored)' : '';
+      if (!quiet) this.write(`  ${mark[rec.status] ?? rec.status}: [${rec.target}]${secs(rec.durationMs)}${why ? ` ${why}` : ''}${ignored}`);
     } else this.redraw();
   }
 
