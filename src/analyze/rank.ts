@@ -30,6 +30,10 @@ const EXPLAINS: Record<string, Record<string, Scope>> = {
   'calico-encapsulation-unsuited': { 'cross-node-pod-failure': 'any', 'vxlan-not-sent': 'any', 'dns-internal-failure': 'any', 'clusterip-failure': 'any' },
 };
 
+/** Without a cause to explain them, the more basic symptom leads: services and DNS ride on pod traffic. */
+const SYMPTOM_ORDER = ['cross-node-pod-failure', 'same-node-pod-failure', 'pod-node-failure', 'vxlan-not-sent', 'vxlan-packets-lost', 'large-packet-failure', 'clusterip-failure', 'dns-internal-failure', 'dns-external-failure'];
+const basicness = (f: Finding) => (SYMPTOM_ORDER.includes(f.id) ? SYMPTOM_ORDER.indexOf(f.id) : SYMPTOM_ORDER.length);
+
 const SEVERITY: Record<Severity, number> = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
 const CONFIDENCE: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
 
@@ -93,7 +97,9 @@ export function rankFindings(input: Finding[]): Finding[] {
   }
   const top = all.filter((f) => !folded.has(f));
   const explaining = top.filter((f) => f.explains.length > 0).sort(byStrength);
-  const rest = top.filter((f) => f.explains.length === 0).sort((a, b) => SEVERITY[b.severity] - SEVERITY[a.severity] || Number(b.rootCause) - Number(a.rootCause) || byStrength(a, b));
+  const rest = top
+    .filter((f) => f.explains.length === 0)
+    .sort((a, b) => SEVERITY[b.severity] - SEVERITY[a.severity] || Number(b.rootCause) - Number(a.rootCause) || basicness(a) - basicness(b) || byStrength(a, b));
   const symptoms = all.filter((f) => folded.has(f)).sort((a, b) => SEVERITY[b.severity] - SEVERITY[a.severity] || a.id.localeCompare(b.id));
   return [...explaining, ...rest, ...symptoms];
 }

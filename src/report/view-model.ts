@@ -17,6 +17,17 @@ const AREAS: { key: string; title: string; catalog: number[]; steps: string[] }[
   { key: 'sysctls', title: 'Node sysctls', catalog: [3, 13, 24], steps: ['sysctls', 'ethtool_tunnel'] },
 ];
 
+/** Several rules often lack the same evidence (every node rule without SSH): say it once. */
+function groupNotChecked(items: AnalysisResult['notChecked']): ReportView['notChecked'] {
+  const byReason = new Map<string, string[]>();
+  for (const n of items) {
+    const rules = byReason.get(n.reason) ?? [];
+    if (!rules.includes(n.rule)) rules.push(n.rule);
+    byReason.set(n.reason, rules);
+  }
+  return [...byReason].map(([reason, rules]) => ({ reason, rules }));
+}
+
 const STATUS_ICON: Record<string, string> = { ok: '✅', failed: '❌', timedout: '⏱️', unreachable: '🚫', skipped: '⏭️', 'would-run': '📝', interrupted: '⛔' };
 
 export interface ReportView {
@@ -32,7 +43,8 @@ export interface ReportView {
   mermaid?: string;
   areas: { title: string; findings: Finding[]; files: { label: string; path: string }[] }[];
   nodeFacts: { name: string; ipForward: string; tunnel: string; mtu: string; uplinkMtu: string; podCIDR: string; kubeServices: string }[];
-  notChecked: AnalysisResult['notChecked'];
+  /** What could not be examined, one line per reason with the rules it stopped. */
+  notChecked: { reason: string; rules: string[] }[];
   remediation: { name: string; status: string; icon: string; command?: string; target: string }[];
   steps: { name: string; ok: number; failed: number; other: number }[];
   bundle?: unknown;
@@ -129,7 +141,7 @@ export function buildReportView(manifest: ManifestData, analysis: AnalysisResult
       podCIDR: n.podCIDR ?? '—',
       kubeServices: n.kubeServicesRules === undefined ? '?' : String(n.kubeServicesRules),
     })),
-    notChecked: analysis.notChecked,
+    notChecked: groupNotChecked(analysis.notChecked),
     remediation: manifest.steps
       .filter((s) => s.remediation)
       .flatMap((s) => s.targets.map((t) => ({ name: s.name, status: t.status, icon: STATUS_ICON[t.status] ?? '', command: t.command, target: t.target }))),

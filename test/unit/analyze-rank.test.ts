@@ -112,3 +112,14 @@ describe('ClusterIP failures are tied to the node of the service backend', () =>
     expect(claimer?.nodes).toEqual(['node-b']);
   });
 });
+
+describe('without a root cause', () => {
+  it('leads with the pod-traffic symptom, not the services riding on it', () => {
+    const ranked = rankFindings([
+      f('dns-internal-failure', ['node-1'], { rootCause: false }),
+      f('clusterip-failure', ['node-1', 'node-3'], { rootCause: false }),
+      f('cross-node-pod-failure', ['node-2'], { rootCause: false }),
+    ]);
+    expect(ranked.map((x) => x.id)).toEqual(['cross-node-pod-failure', 'clusterip-failure', 'dns-internal-failure']);
+  });
+});

@@ -98,4 +98,26 @@ describe('report', () => {
     await renderReport(dir, buildReportView(manifest(), clean, evidence), clean, { templatesDir: custom });
     expect(await readFile(path.join(dir, 'diagnosis-summary.txt'), 'utf8')).toBe('custom network-diagnosis healthy\n');
   });
+
+  it('calls a symptom-only verdict a symptom, without a fix line, and says each missing piece once', async () => {
+    const noCause: AnalysisResult = {
+      ...analysis,
+      findings: [symptom],
+      notChecked: [
+        { rule: 'ip-forward', reason: 'not checked: no node targets in this run (sysctls not collected)' },
+        { rule: 'sysctls', reason: 'not checked: no node targets in this run (sysctls not collected)' },
+        { rule: 'overlay-port-blocked', reason: 'not checked: no node targets in this run (iptables_filter not collected)' },
+      ],
+    };
+    await renderReport(dir, buildReportView(manifest(), noCause, evidence), noCause);
+    const summary = await readFile(path.join(dir, 'diagnosis-summary.txt'), 'utf8');
+    expect(summary).toContain('SYMPTOM (no cause identified): pods on node-3 cannot reach other nodes');
+    expect(summary).not.toContain('ROOT CAUSE');
+    expect(summary).not.toContain('fix:');
+    expect(summary.match(/sysctls not collected/g)).toHaveLength(1);
+    const md = await readFile(path.join(dir, 'DIAGNOSIS-REPORT.md'), 'utf8');
+    expect(md).not.toContain('**Fix**');
+    expect(md).toContain('No root cause could be named from the evidence collected');
+    expect(md).toContain('- not checked: no node targets in this run (sysctls not collected) (`ip-forward`, `sysctls`)');
+  });
 });
