@@ -36,9 +36,8 @@ export interface RunOptions {
   kubeconfig?: string;
   context?: string;
   extraVars: Record<string, unknown>;
-  hostKeyPolicy: HostKeyPolicy;
-  /** The policy was asked for explicitly: it overrides the inventory's StrictHostKeyChecking. */
-  hostKeyPolicyForced?: boolean;
+  /** `--ssh-host-keys`; unset = each host's inventory setting, else accept-new. */
+  hostKeyPolicy?: HostKeyPolicy;
   knownHosts?: string;
   argv: string[];
   reporters: Reporter[];
@@ -85,7 +84,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
     plan: { name: plan.name, file: plan.file, sha256: plan.sha256 },
     inventory: inventory && { file: inventory.file, hosts: [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address, port: h.port })) },
     check: opts.check,
-    options: { limit: opts.limit, tags: opts.tags, skipTags: opts.skipTags, forks: opts.forks, hostKeyPolicy: opts.hostKeyPolicy, hostKeyPolicyForced: opts.hostKeyPolicyForced ?? false, kubeconfig: opts.kubeconfig, context: opts.context },
+    options: { limit: opts.limit, tags: opts.tags, skipTags: opts.skipTags, forks: opts.forks, hostKeyPolicy: opts.hostKeyPolicy ?? 'inventory, else accept-new', kubeconfig: opts.kubeconfig, context: opts.context },
     status: 'running',
     startedAt: now.toISOString(),
     runDir: runDir.dir,
@@ -95,7 +94,7 @@ export async function executeRun(opts: RunOptions): Promise<RunSummary> {
 
   const reporter = multiplex(opts.reporters);
   const cleanups: (() => Promise<void>)[] = [];
-  const ssh = new SshPool({ hostKeyPolicy: opts.hostKeyPolicy, hostKeyPolicyForced: opts.hostKeyPolicyForced, knownHostsFile: opts.knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts') });
+  const ssh = new SshPool({ hostKeyPolicy: opts.hostKeyPolicy, knownHostsFile: opts.knownHosts ?? path.join(os.homedir(), '.ssh', 'known_hosts') });
   let kubeSession: Promise<KubeSession | { error: string }> | undefined;
   const services: RunServices = {
     ssh,

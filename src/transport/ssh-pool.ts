@@ -22,10 +22,11 @@ import type { ExecOutcome, ExecRequest, HostKeyPolicy } from './types.js';
 
 /** Pool-wide settings; every field has a default. */
 export interface SshPoolOptions {
-  /** `--ssh-host-keys`; default `accept-new`. Hosts with their own `Host.hostKeyPolicy` keep it unless `hostKeyPolicyForced`. */
+  /**
+   * `--ssh-host-keys`: when given it applies to every host; unset, each host's own
+   * `Host.hostKeyPolicy` (from the inventory) applies, else `accept-new`.
+   */
   hostKeyPolicy?: HostKeyPolicy;
-  /** `--ssh-host-keys` was given on the command line: it then applies to every host. */
-  hostKeyPolicyForced?: boolean;
   /** known_hosts for hosts without their own `Host.knownHostsFile`; default ~/.ssh/known_hosts. */
   knownHostsFile?: string;
   /** Handshake deadline (TCP connect + key exchange + auth); default 10 000 ms. */
@@ -69,12 +70,11 @@ const ABORTED = Symbol('aborted');
 export class SshPool {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly records = new Map<string, HostKeyRecord>();
-  private readonly opts: Required<Omit<SshPoolOptions, 'knownHostsFile'>> & { knownHostsFile: string };
+  private readonly opts: Required<Omit<SshPoolOptions, 'knownHostsFile' | 'hostKeyPolicy'>> & Pick<SshPoolOptions, 'hostKeyPolicy'> & { knownHostsFile: string };
 
   constructor(options: SshPoolOptions = {}) {
     this.opts = {
-      hostKeyPolicy: options.hostKeyPolicy ?? 'accept-new',
-      hostKeyPolicyForced: options.hostKeyPolicyForced ?? false,
+      hostKeyPolicy: options.hostKeyPolicy,
       knownHostsFile: options.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
       readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5_000,
@@ -146,7 +146,7 @@ export class SshPool {
   /** Hops then the target, each with its user, key and known_hosts file resolved. */
   private chainFor(host: Host): SshEndpoint[] {
     const knownHostsFile = host.knownHostsFile ?? this.opts.knownHostsFile;
-    const hostKeyPolicy = this.opts.hostKeyPolicyForced ? this.opts.hostKeyPolicy : (host.hostKeyPolicy ?? this.opts.hostKeyPolicy);
+    const hostKeyPolicy = this.opts.hostKeyPolicy ?? host.hostKeyPolicy ?? 'accept-new';
     const hops: SshEndpoint[] = host.jump.map((hop) => ({
       host: hop.host,
       port: hop.port,

@@ -15,9 +15,8 @@ import { afterRun, resolveBundleFlags, type AfterRunOptions, type RunBundleFlags
 export type RunCliOptions = Pick<RunOptions, 'inventory' | 'plan' | 'check' | 'limit' | 'tags' | 'skipTags' | 'forks' | 'out' | 'kubeconfig' | 'context' | 'extraVars' | 'knownHosts'> &
   Omit<AfterRunOptions, 'bundle'> &
   RunBundleFlags & {
-    sshHostKeys: HostKeyPolicy;
-    /** `--ssh-host-keys` was on the command line (not commander's default). */
-    sshHostKeysGiven?: boolean;
+    /** Unset: each host's inventory setting, else accept-new. */
+    sshHostKeys?: HostKeyPolicy;
     verbose: number;
     json: boolean;
   };
@@ -53,7 +52,6 @@ export async function runCommand(o: RunCliOptions): Promise<number> {
       context: o.context,
       extraVars: o.extraVars,
       hostKeyPolicy: o.sshHostKeys,
-      hostKeyPolicyForced: o.sshHostKeysGiven ?? false,
       knownHosts: o.knownHosts,
       argv: process.argv.slice(2),
       reporters: [new ConsoleReporter({ out: progressOut, live, verbosity: o.verbose })],

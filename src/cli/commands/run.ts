@@ -23,7 +23,7 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('--kubeconfig <file>', 'kubeconfig for API and kubectl steps (default: KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
     .option('-e, --extra-vars <k=v|@file|json>', 'set plan variables (repeatable)', collect)
-    .addOption(new Option('--ssh-host-keys <policy>', "SSH host key checking for every host (default: the inventory's StrictHostKeyChecking / ansible_host_key_checking, else accept-new)").choices(['strict', 'accept-new', 'off']).default('accept-new'))
+    .addOption(new Option('--ssh-host-keys <policy>', "SSH host key checking for every host (default: the inventory's StrictHostKeyChecking / ansible_host_key_checking, else accept-new)").choices(['strict', 'accept-new', 'off']))
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts; inventories may set UserKnownHostsFile)')
     .option('-v, --verbose', 'more output (repeatable)', (_v, prev: number) => prev + 1, 0)
     .option('--json', 'print the run result as JSON on stdout (progress goes to stderr)', false)
@@ -35,10 +35,9 @@ export const register: RegisterCommand = (program: Command, setExitCode) => {
     .option('--bundle-max-file-size <size>', 'bundle: per-file cap; logs keep their newest part', '20MiB')
     .option('--bundle-max-total-size <size>', 'bundle: total budget over uncompressed content', '200MiB')
     .addOption(new Option('--fail-on <severity>', 'exit 5 when a finding of this severity or worse is found').choices(['critical', 'high', 'medium', 'low', 'info']))
-    .action(async (o, cmd: Command) => {
+    .action(async (o) => {
       if (!Number.isInteger(o.forks) || o.forks < 1) throw new InputError({ path: '--forks', message: `expected a positive integer, got ${o.forks}` });
       const { runCommand } = await import('./run-action.js');
-      const sshHostKeysGiven = cmd.getOptionValueSource('sshHostKeys') === 'cli';
-      setExitCode(await runCommand({ ...o, sshHostKeysGiven, extraVars: await parseExtraVars(o.extraVars ?? []) }));
+      setExitCode(await runCommand({ ...o, extraVars: await parseExtraVars(o.extraVars ?? []) }));
     });
 };
