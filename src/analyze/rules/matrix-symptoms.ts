@@ -9,7 +9,7 @@ import { parseEndpointSlices, parsePods, parseServices } from '../parse/k8s.js';
 import { finding, listNames, listPairs, type Rule, type RuleOutput } from './rule.js';
 
 /** The ClusterIP of a probe target written as `<namespace>/<name> <ip>:<port>` (or `[<ipv6>]:<port>`). */
-export function serviceIpOf(to: string): string {
+function serviceIpOf(to: string): string {
   const addr = to.trim().split(/\s+/).pop() ?? '';
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(addr);
   return bracketed ? bracketed[1] : addr.replace(/:\d+$/, '');
